@@ -1,0 +1,51 @@
+# The course's commands. `make all` runs a whole grading round on the demo
+# class; `make test` runs every test. Both set everything up first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+STAMP := $(VENV)/.installed
+
+.PHONY: all install data release demo autograde feedback grades lab test test-fast bench clean
+
+all: release demo autograde feedback grades
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(VENV)/bin/jupyter labextension list 2>&1 | grep -q nbgrader
+	touch $@
+
+data: install
+	$(PY) -m course.data
+
+release: install
+	$(PY) -m course.pipeline release
+
+demo: release data
+	$(PY) -m course.demo
+
+autograde: install
+	$(PY) -m course.pipeline autograde
+
+feedback: install
+	$(PY) -m course.pipeline feedback
+
+grades: install
+	$(PY) -m course.pipeline grades
+
+lab: install data
+	$(PY) -m course.lab
+
+test: install data
+	$(PY) -m pytest -ra
+
+bench: install data
+	$(PY) -m course.bench
+
+clean:
+	rm -rf autograded/*/ feedback submitted gradebook.db grades.csv .pytest_cache

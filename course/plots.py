@@ -1,0 +1,74 @@
+"""Pictures the notebooks share: image grids, kernels, feature maps, training curves."""
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def _as_array(image) -> np.ndarray:
+    if hasattr(image, "detach"):
+        image = image.detach().cpu().numpy()
+    image = np.asarray(image, dtype=float)
+    return image.squeeze() if image.ndim > 2 else image
+
+
+def show_images(images, titles=None, cols: int | None = None, cmap: str = "gray", size: float = 2.2,
+                suptitle: str | None = None, values: bool = False, symmetric: bool = False):
+    """A row (or grid) of images with titles; `values` writes each pixel's number on small ones."""
+    images = [_as_array(image) for image in images]
+    cols = cols or len(images)
+    rows = int(np.ceil(len(images) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    for index, axis in enumerate(axes.ravel()):
+        axis.axis("off")
+        if index >= len(images):
+            continue
+        image = images[index]
+        limit = np.abs(image).max() or 1.0
+        style = {"vmin": -limit, "vmax": limit} if symmetric else {}
+        axis.imshow(image, cmap=cmap, **style)
+        if titles is not None:
+            axis.set_title(str(titles[index]), fontsize=9)
+        if values and image.size <= 64:
+            for (r, c), v in np.ndenumerate(image):
+                axis.text(c, r, f"{v:g}", ha="center", va="center", fontsize=8, color="tab:red")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    plt.show()
+
+
+def show_kernels(kernels, titles=None, suptitle: str | None = None):
+    """Filters drawn red-white-blue so positive and negative weights stand apart."""
+    return show_images(kernels, titles, cmap="bwr", symmetric=True, suptitle=suptitle, values=True)
+
+
+def show_feature_maps(maps, titles=None, suptitle: str | None = None, cols: int | None = None):
+    """One panel a channel of a (C, H, W) activation."""
+    maps = _as_array(maps) if not isinstance(maps, (list, tuple)) else maps
+    return show_images(list(maps), titles, cmap="viridis", suptitle=suptitle, cols=cols)
+
+
+def plot_history(histories: dict, title: str | None = None):
+    """Loss and accuracy curves side by side for one or more runs.
+
+    `histories` maps a run's name to a dict with `train_loss`, `val_loss`,
+    `train_acc` and `val_acc` lists (one value an epoch), or is one such dict.
+    """
+    if "train_loss" in histories:
+        histories = {"": histories}
+    fig, (loss_axis, acc_axis) = plt.subplots(1, 2, figsize=(11, 3.8))
+    for (name, history), colour in zip(histories.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+        epochs = np.arange(1, len(history["train_loss"]) + 1)
+        label = f"{name} " if name else ""
+        for axis, key in ((loss_axis, "loss"), (acc_axis, "acc")):
+            axis.plot(epochs, history[f"train_{key}"], "-o", color=colour, label=f"{label}train")
+            axis.plot(epochs, history[f"val_{key}"], "--s", color=colour, label=f"{label}validation")
+    for axis, name in ((loss_axis, "loss"), (acc_axis, "accuracy")):
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(name)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()

@@ -1,0 +1,154 @@
+"""The graders grade: release stays in sync, and autograde gives the scores it must.
+
+For every assignment a class is built from the release: the solutions, the
+blank release, and one student per typical mistake in `tests/catalogue/`.
+Scores are read from the gradebook, cell by cell.
+"""
+import json
+import re
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT, copy_course
+from course import demo, pipeline
+from course.paths import ASSIGNMENTS
+from course.submissions import HIDDEN_BLOCK, SOLUTION_BLOCK, fill, nbgrader_meta, solution_answers, graded_cells
+
+pytestmark = pytest.mark.pipeline
+PRESENT = pipeline.present(ROOT, ASSIGNMENTS)
+
+
+def _normalised(path: Path) -> dict:
+    notebook = json.loads(path.read_text())
+    notebook.get("metadata", {}).pop("widgets", None)
+    return notebook
+
+
+def test_every_assignment_of_the_spec_has_a_source_notebook():
+    assert PRESENT == list(ASSIGNMENTS)
+
+
+def test_release_is_generated_from_source_and_in_sync(tmp_path):
+    course = copy_course(tmp_path / "course")
+    pipeline.release(course)
+    fresh = sorted(p.relative_to(course / "release") for p in (course / "release").rglob("*") if p.is_file())
+    committed = sorted(p.relative_to(ROOT / "release") for p in (ROOT / "release").rglob("*") if p.is_file())
+    assert fresh == committed, "release/ has other files than a fresh `make release` would write"
+    for relative in fresh:
+        if relative.suffix == ".ipynb":
+            assert _normalised(course / "release" / relative) == _normalised(ROOT / "release" / relative), (
+                f"release/{relative} differs from source/; run `make release` and commit the result")
+        else:
+            assert (course / "release" / relative).read_bytes() == (ROOT / "release" / relative).read_bytes()
+
+
+@pytest.mark.parametrize("assignment", PRESENT)
+def test_release_contains_no_solution_or_hidden_test_text(assignment):
+    source = nbformat.read(str(ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
+    released = (ROOT / "release" / assignment / f"{assignment}.ipynb").read_text()
+    for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"):
+        assert marker not in released
+    secrets = []
+    for cell in source.cells:
+        meta = nbgrader_meta(cell)
+        if meta.get("solution") and cell.cell_type == "code":
+            secrets += [m.group(1) for m in SOLUTION_BLOCK.finditer(cell.source)]
+        elif meta.get("solution"):
+            secrets.append(cell.source)
+        secrets += [m.group(0) for m in HIDDEN_BLOCK.finditer(cell.source)]
+    released_sources = "\n".join(c.source for c in nbformat.reads(released, as_version=4).cells)
+    for secret in secrets:
+        for line in secret.splitlines():
+            line = line.strip()
+            if len(line) > 25 and not line.startswith("#"):
+                assert line not in released_sources, f"solution or hidden-test text in release: {line!r}"
+
+
+def _students(course: Path, assignment: str) -> dict:
+    """student id -> test cells that must score zero for that student (None: all of them)."""
+    release = course / "release" / assignment / f"{assignment}.ipynb"
+    solutions = solution_answers(course / "source" / assignment / f"{assignment}.ipynb")
+    submitted = course / "submitted"
+    plan = {"solution": set(), "blank": None}
+    fill(release, solutions, submitted / "solution" / assignment / f"{assignment}.ipynb")
+    fill(release, {}, submitted / "blank" / assignment / f"{assignment}.ipynb")
+    for number, mistake in enumerate(demo.catalogue(assignment, course).get("WRONG", []), 1):
+        student = f"wrong{number:02d}"
+        fill(release, dict(solutions, **{mistake["cell"]: mistake["code"]}),
+             submitted / student / assignment / f"{assignment}.ipynb")
+        plan[student] = set(demo.lost_cells(mistake))
+    return plan
+
+
+def _grade(base: Path, assignment: str):
+    course = copy_course(base / assignment, [assignment])
+    pipeline.release(course, [assignment])
+    plan = _students(course, assignment)
+    pipeline.autograde(course, [assignment])
+    return course, plan
+
+
+@pytest.fixture(scope="session")
+def graded(tmp_path_factory):
+    """Every assignment's class, autograded two at a time (one per core)."""
+    base = tmp_path_factory.mktemp("graded")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(PRESENT, pool.map(lambda a: _grade(base, a), PRESENT)))
+    return results
+
+
+def _cases():
+    for assignment in PRESENT:
+        yield assignment, "solution"
+        yield assignment, "blank"
+        for number, mistake in enumerate(demo.catalogue(assignment).get("WRONG", []), 1):
+            yield pytest.param(assignment, f"wrong{number:02d}", id=f"{assignment}-{mistake['name']}")
+
+
+@pytest.mark.parametrize("assignment,student", list(_cases()))
+def test_autograde_gives_exactly_the_expected_points(graded, assignment, student):
+    course, plan = graded[assignment]
+    points = graded_cells(course / "source" / assignment / f"{assignment}.ipynb")
+    got = pipeline.cell_scores(course, assignment, student)
+    lost = set(points) if plan[student] is None else plan[student]
+    assert lost <= set(points), f"catalogue names unknown test cells {lost - set(points)}"
+    expected = {cell: (0.0 if cell in lost else value) for cell, value in points.items()}
+    assert {cell: got[cell] for cell in points} == expected
+
+
+@pytest.mark.parametrize("assignment", PRESENT)
+def test_every_graded_exercise_has_two_typical_mistakes_in_the_catalogue(assignment):
+    points = graded_cells(ROOT / "source" / assignment / f"{assignment}.ipynb")
+    mistakes = demo.catalogue(assignment).get("WRONG", [])
+    for cell in points:
+        count = sum(cell in demo.lost_cells(m) for m in mistakes)
+        assert count >= 2, f"{assignment}: only {count} catalogued mistakes for {cell}"
+
+
+@pytest.mark.parametrize("assignment", PRESENT)
+def test_every_assignment_has_a_written_answer_graded_by_hand(assignment):
+    notebook = nbformat.read(str(ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
+    manual = [c for c in notebook.cells
+              if c.cell_type == "markdown" and nbgrader_meta(c).get("grade") and nbgrader_meta(c).get("solution")]
+    assert manual, f"{assignment} has no manually graded written answer"
+
+
+def test_demo_class_feedback_and_grades(tmp_path):
+    """The main job on a copy: demo class, autograde, feedback HTML, grades CSV, exact scores."""
+    course = copy_course(tmp_path / "course", PRESENT[:1])
+    pipeline.release(course, PRESENT[:1])
+    demo.build(course, PRESENT[:1])
+    pipeline.autograde(course, PRESENT[:1])
+    pipeline.feedback(course, PRESENT[:1])
+    rows = pipeline.scores(course)
+    csv_path = pipeline.write_grades_csv(rows, course / "grades.csv")
+    assert csv_path.read_text().count("\n") == 1 + len(demo.STUDENTS)
+    for student in demo.STUDENTS:
+        html = course / "feedback" / student / PRESENT[0] / f"{PRESENT[0]}.html"
+        assert html.is_file() and "<html" in html.read_text()[:2000].lower()
+    assert demo.check(course)
+    table = pipeline.table(rows)
+    assert re.search(r"alice\s+(\d+)/\1", table) and re.search(r"bob\s+0/", table)
