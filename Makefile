@@ -6,9 +6,10 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install data release demo autograde feedback grades lab test test-fast bench clean
+.PHONY: all install data release demo autograde feedback grades lab test bench clean
 
 all: release demo autograde feedback grades
+	$(PY) -m course.demo check
 
 install: $(STAMP)
 
@@ -16,7 +17,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(PY) -m pip install --quiet --no-deps -e .
 	$(VENV)/bin/jupyter labextension list 2>&1 | grep -q nbgrader
 	touch $@
 
@@ -41,8 +42,10 @@ grades: install
 lab: install data
 	$(PY) -m course.lab
 
+# pytest exits 5 when it collects nothing: that must fail loudly, not pass.
 test: install data
-	$(PY) -m pytest -ra
+	@$(PY) -m pytest -ra; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 bench: install data
 	$(PY) -m course.bench
