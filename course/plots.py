@@ -16,8 +16,9 @@ def show_images(images, titles=None, cols: int | None = None, cmap: str = "gray"
     images = [_as_array(image) for image in images]
     cols = cols or len(images)
     rows = int(np.ceil(len(images) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + (0.4 if suptitle else 0)),
-                             squeeze=False)
+    extra = (0.3 * rows if titles is not None else 0) + (0.4 if suptitle else 0)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows + extra), squeeze=False,
+                             layout="constrained")
     for index, axis in enumerate(axes.ravel()):
         axis.axis("off")
         if index >= len(images):
@@ -33,7 +34,6 @@ def show_images(images, titles=None, cols: int | None = None, cmap: str = "gray"
                 axis.text(c, r, f"{v:g}", ha="center", va="center", fontsize=8, color="tab:red")
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     plt.show()
 
 

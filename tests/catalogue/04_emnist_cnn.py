@@ -1,0 +1,67 @@
+"""Typical wrong answers for 04_emnist_cnn; each must lose its exercise's points and only those.
+
+Each entry: a name, the solution cell (`cell`) it replaces, the code a student
+might type, and optionally `loses` (test cells that must score zero; by
+default `test_<cell>`). `demo: True` puts it in carol's demo submission.
+"""
+
+
+def _net(init: str, forward: str) -> str:
+    """An EMNIST_Net cell with the given `__init__` and `forward` bodies (8-space indented lines)."""
+    return ("class EMNIST_Net(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            f"{init}\n"
+            "    def forward(self, x):\n"
+            f"{forward}")
+
+
+_LAYERS = ("        self.conv1 = nn.Conv2d(1, 32, 3)\n"
+           "        self.conv2 = nn.Conv2d(32, 64, 3)\n"
+           "        self.pool = nn.MaxPool2d(2)\n"
+           "        self.fc1 = nn.Linear(9216, 128)\n"
+           "        self.fc2 = nn.Linear(128, 2)")
+
+
+WRONG = [
+    {"name": "parameter counts: biases forgotten", "cell": "layer_parameters",
+     "code": "layer_parameters = {'conv1': 32 * 3 * 3, 'conv2': 64 * 32 * 3 * 3, 'fc1': 128 * 9216, 'fc2': 2 * 128}"},
+    {"name": "parameter counts: first linear layer fed the unpooled maps", "cell": "layer_parameters",
+     "code": "layer_parameters = {'conv1': 320, 'conv2': 18496, 'fc1': 128 * 64 * 24 * 24 + 128, 'fc2': 258}"},
+    {"name": "parameter counts: input channels of conv2 ignored", "cell": "layer_parameters",
+     "code": "layer_parameters = {'conv1': 320, 'conv2': 64 * 3 * 3 + 64, 'fc1': 1179776, 'fc2': 258}"},
+    {"name": "EMNIST_Net: ReLU after the first conv missing", "cell": "EMNIST_Net", "demo": True,
+     "code": _net(_LAYERS,
+                  "        x = torch.relu(self.conv2(self.conv1(x)))\n"
+                  "        x = torch.flatten(self.pool(x), 1)\n"
+                  "        return self.fc2(torch.relu(self.fc1(x)))")},
+    {"name": "EMNIST_Net: wrong input size of the first linear layer", "cell": "EMNIST_Net",
+     "code": _net(_LAYERS.replace("nn.Linear(9216, 128)", "nn.Linear(64 * 13 * 13, 128)"),
+                  "        x = torch.relu(self.conv2(torch.relu(self.conv1(x))))\n"
+                  "        x = torch.flatten(self.pool(x), 1)\n"
+                  "        return self.fc2(torch.relu(self.fc1(x)))")},
+    {"name": "EMNIST_Net: max pool after the first conv instead of the second", "cell": "EMNIST_Net",
+     "code": _net(_LAYERS.replace("nn.Linear(9216, 128)", "nn.Linear(64 * 11 * 11, 128)"),
+                  "        x = self.pool(torch.relu(self.conv1(x)))\n"
+                  "        x = torch.flatten(torch.relu(self.conv2(x)), 1)\n"
+                  "        return self.fc2(torch.relu(self.fc1(x)))")},
+    {"name": "EMNIST_Net: softmax on the output", "cell": "EMNIST_Net",
+     "code": _net(_LAYERS,
+                  "        x = torch.relu(self.conv2(torch.relu(self.conv1(x))))\n"
+                  "        x = torch.flatten(self.pool(x), 1)\n"
+                  "        return torch.softmax(self.fc2(torch.relu(self.fc1(x))), dim=1)")},
+    {"name": "predict_proba: softmax over the batch dimension", "cell": "predict_proba", "demo": True,
+     "code": "def predict_proba(model, images):\n"
+             "    model.eval()\n"
+             "    with torch.no_grad():\n"
+             "        return torch.softmax(model(images), dim=0)"},
+    {"name": "predict_proba: raw scores returned", "cell": "predict_proba",
+     "code": "def predict_proba(model, images):\n"
+             "    model.eval()\n"
+             "    with torch.no_grad():\n"
+             "        return model(images)"},
+    {"name": "predict_proba: model left in training mode", "cell": "predict_proba",
+     "code": "def predict_proba(model, images):\n"
+             "    with torch.no_grad():\n"
+             "        return torch.softmax(model(images), dim=1)"},
+]
