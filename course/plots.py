@@ -31,7 +31,9 @@ def show_images(images, titles=None, cols: int | None = None, cmap: str = "gray"
             axis.set_title(str(titles[index]), fontsize=9)
         if values and image.size <= 64:
             for (r, c), v in np.ndenumerate(image):
-                axis.text(c, r, f"{v:g}", ha="center", va="center", fontsize=8, color="tab:red")
+                dark = abs(v) > 0.5 * limit if symmetric else v < 0.5 * (image.max() + image.min())
+                axis.text(c, r, f"{v:g}", ha="center", va="center", fontsize=8,
+                          color="white" if dark else "black")
     if suptitle:
         fig.suptitle(suptitle)
     plt.show()
