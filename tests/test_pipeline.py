@@ -27,10 +27,6 @@ def _normalised(path: Path) -> dict:
     return notebook
 
 
-def test_every_assignment_of_the_spec_has_a_source_notebook():
-    assert PRESENT == list(ASSIGNMENTS)
-
-
 def test_release_is_generated_from_source_and_in_sync(tmp_path):
     course = copy_course(tmp_path / "course")
     pipeline.release(course)
