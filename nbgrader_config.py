@@ -1,6 +1,12 @@
 """nbgrader settings for the course; every nbgrader command reads this file."""
 import os
 
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,
+                                    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+
+from course import sandbox, trusted
+
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -14,16 +20,47 @@ c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 
-# A student's notebook never pulls in stray files from their folder.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]
+# A student's notebook never pulls in stray files from their folder, and the
+# instructor-only probes (source/<assignment>/probes.py) are neither released
+# nor copied next to a submission when it is autograded.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", trusted.PROBES_FILE]
 
 # Grading runs in fast mode (NBGRADER_EXECUTION is set), so no cell should
 # come near this; it only stops a runaway loop on a CPU laptop.
-c.Execute.timeout = 120
+# COURSE_CELL_TIMEOUT overrides it (the hostile-submission tests use a few seconds).
+c.Execute.timeout = sandbox.cell_timeout(120)
 c.Execute.interrupt_on_timeout = True
 # Keep executing after a failing cell: every exercise is judged on its own result.
 c.Execute.allow_errors = True
 c.Execute.raise_on_iopub_timeout = False
+
+# Grading code we cannot trust (README, "Grading code you cannot trust"):
+# student kernels run in a bubblewrap sandbox (course/sandbox.py) that also
+# survives dying or stuck kernels; every test cell with a probe gets a second
+# verdict computed outside the student's reach (course/trusted.py); deleted
+# test and answer cells are put back; and every autograded cell starts at
+# zero, so a submission nbgrader cannot process scores zero, with the reason
+# in the log.
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIds,
+    OverwriteKernelspec,
+    trusted.RestoreMissingAnswers,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+c.OverwriteCells.add_missing_cells = True
+c.Autograde.autograde_preprocessors = [
+    sandbox.SandboxedExecute,
+    trusted.TrustedVerdicts,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+c.Autograde.pre_convert_hook = trusted.zero_before_grading(c.CourseDirectory.db_url)
 
 # The stub a student sees in every exercise cell.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -1,0 +1,378 @@
+"""Hidden tests whose verdict student code cannot reach.
+
+A hidden test in a notebook runs in the student's kernel, next to the
+student's code, which can rebind `np.allclose`, `AssertionError`, the
+checker, or IPython's traceback display, and so turn a failure into a pass.
+So every graded test cell that has a probe gets a second, trusted verdict:
+
+1. the grader draws hidden inputs (seeded per student from the secret probe
+   file, so a re-run gives the same grade);
+2. a fresh sandboxed Python (`course.probe_runner`) runs the student's code
+   cells up to that test cell and calls the student's functions on those
+   inputs; it reports plain numbers;
+3. this process, which no student code ever touches, compares them with
+   values it computes itself (scipy, torch).
+
+A cell keeps its points only if both its in-kernel test and the trusted check
+pass; a failed trusted check puts an error with the reason at the top of the
+cell's outputs, so nbgrader scores it zero and the feedback says why.
+
+Probes are instructor-only files, `source/<assignment>/probes.py`: never
+released (nbgrader_config.py ignores them), never copied next to a
+submission, invisible inside the sandbox. Each defines `PROBES`, a list of
+`Probe`s; see `source/01_convolution/probes.py`.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+from nbformat.notebooknode import NotebookNode
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Integer
+
+from . import sandbox
+from .probe_runner import decode, encode
+
+PROBES_FILE = "probes.py"
+ERROR_NAME = "HiddenTestFailed"
+MAX_RESULTS_BYTES = 64 * 1024 * 1024
+MAX_COPIED_FILE = 64 * 1024 * 1024
+
+
+@dataclass
+class Probe:
+    """One trusted check for the test cell `grade_id`.
+
+    `collect(ns, data)` runs in the sandbox (ns: the student's namespace) and
+    returns plain numbers: it must be a top-level function that uses only its
+    arguments, builtins and `np`. `inputs(rng)` draws the hidden inputs in the
+    grader; `judge(data, answer)` compares in the grader and returns None
+    when the answer is right, else the reason the student will read.
+    """
+
+    grade_id: str
+    collect: Callable
+    judge: Callable
+    inputs: Callable | None = None
+
+    def step(self, data) -> dict:
+        return {"probe": self.grade_id, "code": textwrap.dedent(inspect.getsource(self.collect)),
+                "function": self.collect.__name__, "data": encode(data)}
+
+
+def probes_path(source_folder: Path) -> Path:
+    return Path(source_folder) / PROBES_FILE
+
+
+def load_probes(path: Path) -> dict:
+    """grade_id -> Probe from a probes file (empty when there is none)."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    # Compiled by hand so that no __pycache__ appears in source/ (and linecache still finds the text).
+    namespace = {"__name__": f"_course_probes_{path.parent.name}", "__file__": str(path)}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    return {probe.grade_id: probe for probe in namespace.get("PROBES", [])}
+
+
+def seed_for(path: Path, *parts: str) -> int:
+    """A seed nobody can predict without the probe file, and the same on every re-run."""
+    digest = hashlib.sha256(Path(path).read_bytes())
+    for part in parts:
+        digest.update(b"\0" + part.encode())
+    return int.from_bytes(digest.digest()[:8], "little")
+
+
+# ---- helpers for judges -------------------------------------------------------------------------
+
+def describe_shape(array) -> str:
+    return "\u00d7".join(str(n) for n in np.shape(array)) or "scalar"
+
+
+def describe(value: Any) -> str:
+    """Short, value-free description of an input for feedback (shape and kind only)."""
+    array = np.asarray(value)
+    kind = "integer" if array.dtype.kind in "iu" else "float"
+    return f"{describe_shape(array)} {kind}"
+
+
+def compare_arrays(got, want, *, exact: bool = False, rtol: float = 1e-7, atol: float = 1e-7) -> str | None:
+    """None when `got` has `want`'s shape and values; otherwise what is wrong, without values."""
+    try:
+        got = np.asarray(got, dtype=float)
+    except (TypeError, ValueError):
+        return "the answer is not an array of numbers"
+    want = np.asarray(want, dtype=float)
+    if got.shape != want.shape:
+        return f"shape {describe_shape(got)} instead of {describe_shape(want)}"
+    if exact:
+        good = np.array_equal(got, want)
+    else:
+        good = bool(np.all(np.isfinite(got)) and np.allclose(got, want, rtol=rtol, atol=atol))
+    return None if good else "wrong values"
+
+
+# ---- running the probes -------------------------------------------------------------------------
+
+def is_test_cell(cell) -> bool:
+    return cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell)
+
+
+def plan(nb: NotebookNode, probes: dict, draw: Callable) -> tuple[list, dict]:
+    """The sandbox's steps (student cells, then a probe where each probed test cell stands) and inputs."""
+    steps, inputs = [], {}
+    pending = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        if is_test_cell(cell):
+            grade_id = cell.metadata.nbgrader.get("grade_id")
+            if grade_id in probes and grade_id not in inputs:
+                steps += pending
+                pending = []
+                inputs[grade_id] = draw(probes[grade_id])
+                steps.append(probes[grade_id].step(inputs[grade_id]))
+            continue
+        pending.append({"cell": index, "source": cell.source})
+    return steps, inputs
+
+
+def _copy_regular_files(source: Path, destination: Path) -> None:
+    """The submission folder's plain files (no notebooks, no links, nothing huge)."""
+    for folder, dirs, files in os.walk(source):
+        relative = Path(folder).relative_to(source)
+        for name in files:
+            path = Path(folder) / name
+            info = path.lstat()
+            if not stat.S_ISREG(info.st_mode) or name.endswith(".ipynb") or info.st_size > MAX_COPIED_FILE:
+                continue
+            (destination / relative).mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, destination / relative / name)
+        dirs[:] = [d for d in dirs if not (Path(folder) / d).is_symlink()]
+
+
+def run_probes(steps: list, workdir: Path, *, step_timeout: int, logger=None) -> tuple[list, str]:
+    """Run the steps in a fresh sandboxed Python; the records it wrote, and why it stopped early."""
+    scratch = Path(tempfile.mkdtemp(prefix="course-probe-"))
+    try:
+        work = scratch / "work"
+        work.mkdir()
+        _copy_regular_files(Path(workdir), work)
+        job, results = work / ".probe-job.json", work / ".probe-results.jsonl"
+        job.write_text(json.dumps({"steps": steps, "step_timeout": step_timeout}))
+        results.touch()
+        if sandbox.bwrap_path():
+            uid = sandbox.sandbox_uid()
+            if uid is not None:
+                for path in (job, results):
+                    os.chown(path, uid, uid)
+        env = dict(os.environ, MPLBACKEND="Agg")
+        total = step_timeout * (len(steps) + 1) + 60
+        finished = sandbox.run([sys.executable, "-I", "-m", "course.probe_runner", str(job), str(results)],
+                               work, total, env=env, logger=logger,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        records = []
+        with open(results, "rb") as handle:
+            for line in handle.read(MAX_RESULTS_BYTES).splitlines():
+                try:
+                    records.append(json.loads(line))
+                except Exception:  # noqa: BLE001 (whatever the sandbox wrote, it is only data)
+                    continue
+        why = ""
+        if finished.returncode == -9:
+            why = f"the checking process ran past its {total} s limit"
+        elif finished.returncode != 0:
+            why = f"the checking process stopped (exit status {finished.returncode})"
+        if not any(r.get("ready") for r in records if isinstance(r, dict)):
+            err = (finished.stderr or b"")[-2000:].decode(errors="replace")
+            raise RuntimeError(f"the sandboxed probe runner did not start: {why}\n{err}")
+        return records, why
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def verdicts(records: list, probes: dict, inputs: dict, stopped: str) -> dict:
+    """grade_id -> None (right) or the reason, from the sandbox's records and the grader's own judges."""
+    answers, errors, last_cell = {}, {}, None
+    for record in records:
+        if not isinstance(record, dict):
+            continue
+        if "cell" in record and isinstance(record["cell"], int):
+            last_cell = record["cell"]
+        probe = record.get("probe")
+        if probe in inputs and probe not in answers and probe not in errors:
+            if "answer" in record:
+                answers[probe] = record["answer"]
+            else:
+                errors[probe] = str(record.get("error", "no answer"))[:300]
+    result = {}
+    for grade_id, data in inputs.items():
+        if grade_id in errors:
+            result[grade_id] = f"calling your code raised {errors[grade_id]}"
+        elif grade_id not in answers:
+            where = f" while running cell {last_cell + 1}" if last_cell is not None else ""
+            result[grade_id] = (f"your code never reached this test{where}: "
+                                f"{stopped or 'the checking process ended early'}")
+        else:
+            try:
+                result[grade_id] = probes[grade_id].judge(data, decode(answers[grade_id]))
+            except Exception as error:  # noqa: BLE001 (a malformed answer is a wrong answer)
+                result[grade_id] = f"your answer could not be checked ({type(error).__name__})"
+    return result
+
+
+def fail_cell(cell: NotebookNode, reason: str) -> None:
+    """Make the cell score zero, with the reason first in its outputs."""
+    text = f"checked outside your notebook: {reason}"
+    cell.outputs.insert(0, NotebookNode(output_type="error", ename=ERROR_NAME, evalue=text,
+                                        traceback=[f"\x1b[0;31m{ERROR_NAME}\x1b[0m: {text}"]))
+
+
+def neutralise_partial_credit(cell: NotebookNode) -> None:
+    """nbgrader reads a number in a test cell's result as partial credit; student code could forge one."""
+    for index, output in enumerate(cell.outputs):
+        if output.output_type == "execute_result":
+            cell.outputs[index] = NotebookNode(output_type="display_data", data=output.get("data", {}),
+                                               metadata=output.get("metadata", {}))
+
+
+class TrustedVerdicts(NbGraderPreprocessor):
+    """After Execute: re-check each probed test cell outside the student's kernel (see module doc)."""
+
+    step_timeout = Integer(0, help="Seconds per cell in the probe process (0: twice the cell timeout, "
+                                   "so that a busy machine does not fail code that passed in the kernel)."
+                           ).tag(config=True)
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        from nbgrader.coursedir import CourseDirectory
+
+        info = resources["nbgrader"]
+        coursedir = CourseDirectory(config=self.config)
+        source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
+        path = probes_path(source)
+        for cell in nb.cells:
+            if is_test_cell(cell):
+                neutralise_partial_credit(cell)
+        probes = load_probes(path)
+        if not probes:
+            return nb, resources
+
+        def draw(probe):
+            rng = np.random.default_rng(seed_for(path, info["assignment"], info["notebook"],
+                                                 info["student"], probe.grade_id))
+            return probe.inputs(rng) if probe.inputs else {}
+
+        steps, inputs = plan(nb, probes, draw)
+        if not inputs:
+            return nb, resources
+        workdir = Path(resources.get("metadata", {}).get("path") or ".")
+        step_timeout = self.step_timeout or 2 * sandbox.cell_timeout()
+        records, stopped = run_probes(steps, workdir, step_timeout=step_timeout, logger=self.log)
+        results = verdicts(records, probes, inputs, stopped)
+        for cell in nb.cells:
+            if not is_test_cell(cell):
+                continue
+            grade_id = cell.metadata.nbgrader.get("grade_id")
+            reason = results.get(grade_id)
+            if reason:
+                self.log.warning("%s, %s, %s: %s", info["student"], info["notebook"], grade_id, reason)
+                fail_cell(cell, reason)
+        return nb, resources
+
+
+class RestoreMissingAnswers(NbGraderPreprocessor):
+    """Put back a deleted answer cell, empty, before nbgrader puts back deleted test cells.
+
+    nbgrader re-inserts a missing test cell after the cell that precedes it in
+    the source; when that answer cell was deleted too, it crashes and the whole
+    submission fails. Restored, the answer cell is simply unanswered.
+    """
+
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
+        from nbgrader.api import Gradebook, MissingEntry
+
+        info = resources["nbgrader"]
+        with Gradebook(info["db_url"]) as gradebook:
+            try:
+                source = gradebook.find_notebook(info["notebook"], info["assignment"])
+            except MissingEntry:
+                return nb, resources
+            order = [(cell.name, cell.cell_type) for cell in source.source_cells]
+            answers = {cell.name for cell in source.solution_cells} - {cell.name for cell in source.grade_cells}
+        present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
+        for position, (name, cell_type) in enumerate(order):
+            if name not in answers or name in present:
+                continue
+            self.log.warning("%s: answer cell %s was missing; put back empty", info["student"], name)
+            cell = NotebookNode(cell_type=cell_type, metadata=NotebookNode(nbgrader=NotebookNode(
+                grade=False, solution=True, locked=False, task=False, grade_id=name, schema_version=3)),
+                source=(f"# The answer cell {name} was missing from the submission; it was put back empty.\n"
+                        "raise NotImplementedError()") if cell_type == "code" else "(missing from the submission)")
+            if cell_type == "code":
+                cell.outputs, cell.execution_count = [], None
+            before = [n for n, _ in order[:position] if n in present]
+            index = 0
+            if before:
+                index = 1 + max(i for i, c in enumerate(nb.cells)
+                                if c.metadata.get("nbgrader", {}).get("grade_id") == before[-1])
+            nb.cells.insert(index, cell)
+            present.add(name)
+        return nb, resources
+
+
+def zero_before_grading(db_url: str) -> Callable:
+    """A pre-convert hook: every autograded cell starts at zero, so a submission nbgrader
+    cannot process (not JSON, wrongly named, broken metadata) scores zero, and the log says why."""
+
+    def hook(assignment=None, student=None, notebooks=()):
+        import warnings
+
+        from nbgrader.api import Gradebook, MissingEntry
+        from traitlets.log import get_logger
+
+        logger = get_logger()
+        warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own, harmless
+        for folder in sorted({Path(nb).parent for nb in notebooks}):
+            student_id, assignment_id = folder.parent.name, folder.name
+            with Gradebook(db_url) as gradebook:
+                try:
+                    expected = [nb.name for nb in gradebook.find_assignment(assignment_id).notebooks]
+                except MissingEntry:
+                    continue
+                gradebook.update_or_create_student(student_id)
+            with Gradebook(db_url) as gradebook:
+                submission = gradebook.update_or_create_submission(assignment_id, student_id)
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        if grade.cell.cell_type == "code":
+                            grade.auto_score = 0.0
+                            grade.needs_manual_grade = False
+                gradebook.db.commit()
+            found = sorted(p.name for p in folder.glob("*.ipynb"))
+            for name in expected:
+                path = folder / f"{name}.ipynb"
+                if not path.is_file():
+                    logger.error("%s/%s: no %s.ipynb in the submission (found %s): it scores zero",
+                                 student_id, assignment_id, name, found or "no notebook")
+                    continue
+                try:
+                    json.loads(path.read_bytes())
+                except ValueError as error:
+                    logger.error("%s/%s: %s.ipynb is not a valid notebook (%s): it scores zero",
+                                 student_id, assignment_id, name, error)
+
+    return hook
