@@ -41,13 +41,26 @@ def release(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> None:
         nbgrader(root, "generate_assignment", assignment, "--force")
 
 
-def autograde(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, student: str | None = None) -> None:
-    """Grade every submission in `submitted/` (or one student's) for each assignment."""
+def autograde(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, student: str | None = None,
+              say=lambda line: None) -> list[str]:
+    """Grade every submission in `submitted/` (or one student's) for each assignment.
+
+    A submission nbgrader cannot process (not JSON, wrongly named, ...) must not stop the rest of
+    the class: it scores zero, and the problems come back as lines for the instructor to read.
+    """
+    problems = []
     for assignment in present(root, assignments):
-        if not any((root / "submitted").glob(f"*/{assignment}")):
+        count = len(list((Path(root) / "submitted").glob(f"*/{assignment}")))
+        if not count:
             continue
+        say(f"autograding {assignment}: {count} submission(s)...")
         extra = ["--student", student] if student else []
-        nbgrader(root, "autograde", assignment, "--force", *extra)
+        result = nbgrader(root, "autograde", assignment, "--force", *extra, check=False)
+        if result.returncode != 0:
+            log = (result.stdout + result.stderr).splitlines()
+            found = [f"{assignment}: {line.strip()}" for line in log if "ERROR" in line]
+            problems += found or [f"{assignment}: nbgrader autograde exited with {result.returncode}"]
+    return problems
 
 
 def feedback(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> None:
@@ -152,8 +165,11 @@ def main(argv=None) -> int:
             release(args.root, assignments)
             print(f"release/ regenerated for {', '.join(present(args.root, assignments))}")
         elif args.step == "autograde":
-            autograde(args.root, assignments)
+            problems = autograde(args.root, assignments, say=lambda line: print(line, flush=True))
             print(table(scores(args.root)))
+            if problems:
+                print("\nSome submissions could not be graded normally (they score zero; see the lines below "
+                      "and the notebooks in autograded/):", *problems, sep="\n  ", file=sys.stderr)
         elif args.step == "feedback":
             feedback(args.root, assignments)
             print(f"feedback HTML written under {args.root / 'feedback'}")

@@ -88,12 +88,13 @@ def _grade(base: Path, assignment: str):
 
 
 @pytest.fixture(scope="session")
-def graded(tmp_path_factory):
-    """Every assignment's class, autograded two at a time (one per core)."""
+def graded(request, tmp_path_factory):
+    """The class of every assignment the selected tests ask about, autograded two at a time (one per core)."""
+    wanted = sorted({item.callspec.params["assignment"] for item in request.session.items
+                     if "graded" in getattr(item, "fixturenames", ())})
     base = tmp_path_factory.mktemp("graded")
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(PRESENT, pool.map(lambda a: _grade(base, a), PRESENT)))
-    return results
+        return dict(zip(wanted, pool.map(lambda a: _grade(base, a), wanted)))
 
 
 def _cases():
@@ -148,3 +149,24 @@ def test_demo_class_feedback_and_grades(tmp_path):
     assert demo.check(course)
     table = pipeline.table(rows)
     assert re.search(r"alice\s+(\d+)/\1", table) and re.search(r"bob\s+0/", table)
+
+
+def test_an_unreadable_submission_is_reported_and_the_rest_of_the_class_graded(tmp_path):
+    assignment = PRESENT[0]
+    course = copy_course(tmp_path / "course", [assignment])
+    pipeline.release(course, [assignment])
+    release = course / "release" / assignment / f"{assignment}.ipynb"
+    solutions = solution_answers(course / "source" / assignment / f"{assignment}.ipynb")
+    fill(release, solutions, course / "submitted" / "good" / assignment / f"{assignment}.ipynb")
+    broken = course / "submitted" / "broken" / assignment / f"{assignment}.ipynb"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("{ this is not a notebook")
+    said = []
+    problems = pipeline.autograde(course, [assignment], say=said.append)
+    assert said == [f"autograding {assignment}: 2 submission(s)..."]
+    assert problems and all(line.startswith(f"{assignment}: ") for line in problems)
+    assert any("broken" in line for line in problems), problems
+    points = graded_cells(course / "source" / assignment / f"{assignment}.ipynb")
+    got = pipeline.cell_scores(course, assignment, "good")
+    assert {cell: got[cell] for cell in points} == points
+
