@@ -1,0 +1,252 @@
+"""Trusted hidden checks for 06_regularization (instructor-only: never released, invisible to students).
+
+`course.trusted` runs each `collect` in a sandboxed copy of the submission and
+each `judge` in the grader. Networks cannot cross the sandbox, so both sides
+load the same numpy-made weights into the student's `FMNIST_Net2` and into the
+course's `FMNIST_Net`; the grader runs the reference itself and compares the
+outputs, the layer sequence and the dropout probabilities. The augmentation
+is applied in the sandbox to real Fashion-MNIST test images that the grader
+picks; the grader checks what comes back (type, shape, range, randomness).
+"""
+import numpy as np
+import torch
+
+from course.models import FMNIST_Net
+from course.trusted import Probe, compare_arrays
+
+P_CHOICES = [0.1, 0.125, 0.2, 0.3, 0.375, 0.4, 0.6]  # never the defaults 0.25 and 0.5
+
+
+def distinct_seeds(rng) -> list:
+    first = int(rng.integers(2 ** 30))
+    return [first, first + 1 + int(rng.integers(2 ** 30))]
+
+
+# ---- exercise 1: FMNIST_Net2 ---------------------------------------------------------------------
+
+def net_inputs(rng):
+    p_conv, p_fc = (float(p) for p in rng.choice(P_CHOICES, size=2, replace=False))
+    return {"seed": int(rng.integers(2 ** 31)), "classes": [2, 10, int(rng.integers(3, 10))],
+            "x": rng.standard_normal((16, 1, 28, 28)).astype(np.float32),
+            "seeds": distinct_seeds(rng),
+            "p_conv": p_conv, "p_fc": p_fc}
+
+
+def collect_net(ns, data):
+    import torch
+    from torch import nn
+    from torch.nn.modules.dropout import _DropoutNd
+
+    cls = ns["FMNIST_Net2"]
+    x = torch.as_tensor(data["x"], dtype=torch.float32)
+    first, second = data["seeds"]
+    runs = []
+    for classes in data["classes"]:
+        net = cls(num_classes=classes)
+        shapes = [list(p.shape) for p in net.parameters()]
+        rng = np.random.default_rng(data["seed"] + classes)
+        with torch.no_grad():
+            for parameter in net.parameters():
+                scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
+                parameter.copy_(torch.from_numpy(
+                    (rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
+        outputs = {}
+        with torch.no_grad():
+            net.eval()
+            torch.manual_seed(first)
+            outputs["eval_a"] = net(x)
+            torch.manual_seed(second)
+            outputs["eval_b"] = net(x)
+            net.train()
+            torch.manual_seed(first)
+            outputs["train_a"] = net(x)
+            torch.manual_seed(first)
+            outputs["train_b"] = net(x)
+            torch.manual_seed(second)
+            outputs["train_c"] = net(x)
+        runs.append({"classes": classes, "shapes": shapes,
+                     **{k: np.asarray(v.detach().double().numpy(), dtype=float) for k, v in outputs.items()}})
+
+    def leaves(module):
+        found = []
+        for m in module.modules():
+            if not list(m.children()):
+                kind = type(m)
+                found.append({"type": f"{kind.__module__}.{kind.__qualname__}", "dropout": isinstance(m, _DropoutNd),
+                              "p": float(m.p) if isinstance(m, _DropoutNd) else None,
+                              "linear": isinstance(m, nn.Linear), "pool": isinstance(m, nn.MaxPool2d)})
+        return found
+
+    net = cls(num_classes=10, p_conv=data["p_conv"], p_fc=data["p_fc"])
+    return {"runs": runs, "leaves": leaves(net),
+            "in_features": any(isinstance(m, _DropoutNd) for m in net.features.modules()),
+            "in_classifier": any(isinstance(m, _DropoutNd) for m in net.classifier.modules()),
+            "default": [float(m.p) for m in cls().modules() if not list(m.children()) and isinstance(m, _DropoutNd)]}
+
+
+def load_weights(net, seed):
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():
+        for parameter in net.parameters():
+            scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
+            parameter.copy_(torch.from_numpy((rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
+    return net
+
+
+def qualified(module) -> str:
+    return f"{type(module).__module__}.{type(module).__qualname__}"
+
+
+def judge_net(data, answer):
+    x = torch.from_numpy(data["x"])
+    if len(answer["runs"]) != len(data["classes"]):
+        return "FMNIST_Net2: not one result per hidden network"
+    for classes, got in zip(data["classes"], answer["runs"]):
+        reference = FMNIST_Net(num_classes=classes)
+        if [tuple(s) for s in got["shapes"]] != [tuple(p.shape) for p in reference.parameters()]:
+            return f"FMNIST_Net2(num_classes={classes}): layer sizes differ from FMNIST_Net"
+        load_weights(reference, data["seed"] + classes).eval()
+        with torch.no_grad():
+            want = reference(x).double().numpy()
+        problem = compare_arrays(got["eval_a"], want, rtol=1e-5, atol=1e-5)
+        if problem:
+            return (f"FMNIST_Net2(num_classes={classes}) in eval mode: {problem} compared with FMNIST_Net "
+                    "given the same weights (in eval mode dropout must do nothing)")
+        if not np.array_equal(got["eval_a"], got["eval_b"]):
+            return "FMNIST_Net2 in eval mode: two passes differ (use nn.Dropout layers, which switch off in eval mode)"
+        if any(np.shape(got[k]) != want.shape or not np.all(np.isfinite(got[k])) for k in ("train_a", "train_c")):
+            return f"FMNIST_Net2(num_classes={classes}) in train mode: not a finite {classes}-column output per image"
+        if not np.array_equal(got["train_a"], got["train_b"]):
+            return "FMNIST_Net2 in train mode: the same random seed does not repeat the output"
+        if np.allclose(got["train_a"], got["train_c"], rtol=1e-5, atol=1e-8):
+            return "FMNIST_Net2 in train mode: the output does not depend on the random numbers (no active dropout)"
+        if np.allclose(got["train_a"], want, rtol=1e-5, atol=1e-8):
+            return "FMNIST_Net2 in train mode: the output is that of the network without dropout"
+
+    leaves = answer["leaves"]
+    reference_leaves = [m for m in FMNIST_Net(num_classes=10).modules() if not list(m.children())]
+    if [leaf["type"] for leaf in leaves if not leaf["dropout"]] != [qualified(m) for m in reference_leaves]:
+        return "FMNIST_Net2: its layers (dropout aside) differ from FMNIST_Net's"
+    linear = [i for i, leaf in enumerate(leaves) if leaf["linear"]]
+    last_pool = max(i for i, leaf in enumerate(leaves) if leaf["pool"])
+    after_pool = [leaf["p"] for leaf in leaves[last_pool + 1:linear[0]] if leaf["dropout"]]
+    after_fc = [leaf["p"] for leaf in leaves[linear[0] + 1:linear[-1]] if leaf["dropout"]]
+    if after_pool != [data["p_conv"]]:
+        return "FMNIST_Net2: there must be one dropout layer with probability p_conv after the second pooling"
+    if after_fc != [data["p_fc"]]:
+        return "FMNIST_Net2: there must be one dropout layer with probability p_fc after the first linear layer"
+    if not (answer["in_features"] and answer["in_classifier"]):
+        return "FMNIST_Net2: one dropout layer belongs in self.features, the other in self.classifier"
+    if answer["default"] != [0.25, 0.5]:
+        return "FMNIST_Net2: the default dropout probabilities must be p_conv=0.25 and p_fc=0.5"
+    return None
+
+
+# ---- exercise 2: get_augmentation_transforms -----------------------------------------------------
+
+def augmentation_inputs(rng):
+    from course import data
+
+    images = data.fashion_mnist(train=False).data
+    picks = rng.choice(len(images), size=12, replace=False)
+    return {"images": images[torch.from_numpy(picks)].numpy().astype(np.uint8),
+            "seeds": [distinct_seeds(rng) for _ in picks]}
+
+
+def collect_augmentation(ns, data):
+    import random
+
+    import torch
+    from PIL import Image
+    from torchvision import transforms as T
+
+    from course import augment
+    from torch.utils.data import TensorDataset
+
+    make = ns["get_augmentation_transforms"]
+
+    def reseed(seed):
+        random.seed(seed)
+        np.random.seed(seed)
+        torch.manual_seed(seed)
+
+    def report(y):
+        if not isinstance(y, torch.Tensor):
+            return {"tensor": False, "type": type(y).__name__}
+        return {"tensor": True, "shape": [int(n) for n in y.shape], "dtype": str(y.dtype),
+                "values": np.asarray(y.detach().double().numpy(), dtype=float) if y.numel() <= 10000 else None}
+
+    transforms = make()
+    result = {"list": isinstance(transforms, list), "pil": [], "uint8": []}
+    if not result["list"]:
+        return result
+    for image, seeds in zip(data["images"], data["seeds"]):
+        pil = Image.fromarray(np.ascontiguousarray(image))
+        draws = []
+        for seed in seeds:
+            pipeline = T.Compose(list(make()) + [T.ToTensor()])
+            reseed(seed)
+            try:
+                draws.append(report(pipeline(pil)))
+            except Exception as error:
+                draws.append({"error": type(error).__name__})
+        result["pil"].append(draws)
+        out = torch.from_numpy(np.array(image)).unsqueeze(0)
+        reseed(seeds[0])
+        try:
+            for transform in make():
+                out = transform(out)
+            result["uint8"].append({k: v for k, v in report(out).items() if k != "values"})
+        except Exception as error:
+            result["uint8"].append({"error": type(error).__name__})
+    images = torch.from_numpy(np.array(data["images"][:8])).unsqueeze(1)
+    dataset = augment.AugmentedImages(TensorDataset(images, torch.zeros(len(images), dtype=torch.long)), make())
+    reseed(data["seeds"][0][0])
+    try:
+        batch = torch.stack([dataset[k][0] for k in range(len(images))])
+        result["dataset"] = {"shape": [int(n) for n in batch.shape], "finite": bool(torch.isfinite(batch).all())}
+    except Exception as error:
+        result["dataset"] = {"error": type(error).__name__}
+    return result
+
+
+def judge_augmentation(data, answer):
+    if not answer["list"]:
+        return "get_augmentation_transforms() must return a list"
+    if len(answer["pil"]) != len(data["images"]) or len(answer["uint8"]) != len(data["images"]):
+        return "get_augmentation_transforms: not one result per hidden image"
+    differs = 0
+    for draws in answer["pil"]:
+        for draw in draws:
+            if "error" in draw:
+                return (f"your transforms followed by ToTensor raised {draw['error']} on a PIL image "
+                        "(do not add ToTensor, ToImage or Normalize yourself)")
+            if not draw["tensor"] or draw["shape"] != [1, 28, 28]:
+                shape = "\u00d7".join(map(str, draw.get("shape", []))) or draw.get("type", "?")
+                return (f"your transforms followed by ToTensor give {shape} instead of 1\u00d728\u00d728 "
+                        "(keep the size: no expand=True, no crop without padding, no resize)")
+            values = draw["values"]
+            if draw["dtype"] != "torch.float32" or values is None or not (
+                    np.all(np.isfinite(values)) and values.min() >= 0.0 and values.max() <= 1.0):
+                return "your transforms followed by ToTensor must give float32 pixels between 0 and 1"
+        differs += not np.array_equal(draws[0]["values"], draws[1]["values"])
+    for got in answer["uint8"]:
+        if "error" in got:
+            return f"your transforms raised {got['error']} on a uint8 tensor of shape (1, 28, 28)"
+        if not got["tensor"] or got["shape"] != [1, 28, 28]:
+            return "on a uint8 tensor of shape (1, 28, 28) your transforms must return a tensor of that shape"
+    if differs < 1:
+        return "no hidden image changed between two random draws: nothing random in the list"
+    dataset = answer["dataset"]
+    if "error" in dataset:
+        return f"your transforms raised {dataset['error']} inside the course's augmented dataset"
+    if dataset["shape"] != [8, 1, 28, 28] or not dataset["finite"]:
+        return "inside the course's augmented dataset your transforms do not give finite 1\u00d728\u00d728 images"
+    return None
+
+
+PROBES = [
+    Probe("test_FMNIST_Net2", collect=collect_net, judge=judge_net, inputs=net_inputs),
+    Probe("test_get_augmentation_transforms", collect=collect_augmentation, judge=judge_augmentation,
+          inputs=augmentation_inputs),
+]

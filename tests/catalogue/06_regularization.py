@@ -1,0 +1,62 @@
+"""Typical wrong answers for 06_regularization; each must lose its exercise's points and only those.
+
+Each entry: a name, the solution cell (`cell`) it replaces, the code a student
+might type, and optionally `loses` (test cells that must score zero; by
+default `test_<cell>`). `demo: True` puts it in carol's demo submission.
+"""
+
+_HEAD = (
+    "class FMNIST_Net2(nn.Module):\n"
+    "    def __init__(self, num_classes=2, p_conv=0.25, p_fc=0.5):\n"
+    "        super().__init__()\n"
+)
+_FORWARD = (
+    "\n"
+    "    def forward(self, x):\n"
+    "        return self.classifier(self.features(x))\n"
+)
+_CONV = (
+    "        self.features = nn.Sequential(\n"
+    "            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),\n"
+    "            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2){extra})\n"
+)
+
+
+def _net(features_extra: str, classifier: str, forward: str = _FORWARD) -> str:
+    return _HEAD + _CONV.format(extra=features_extra) + classifier + forward
+
+
+_CLASSIFIER_PLAIN = "        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(), nn.Linear(128, num_classes))\n"
+_CLASSIFIER_DROPOUT = ("        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(),\n"
+                       "                                        nn.Dropout(p_fc), nn.Linear(128, num_classes))\n")
+
+WRONG = [
+    {"name": "dropout net: no dropout at all (the 05 network)", "cell": "FMNIST_Net2", "demo": True,
+     "code": _net("", _CLASSIFIER_PLAIN)},
+    {"name": "dropout net: functional dropout that stays on in eval mode", "cell": "FMNIST_Net2",
+     "code": "import torch.nn.functional as F\n" + _net("", _CLASSIFIER_PLAIN,
+             "\n    def forward(self, x):\n"
+             "        x = F.dropout(self.features(x), 0.25)\n"
+             "        return self.classifier(x)\n")},
+    {"name": "dropout net: dropout only in the classifier", "cell": "FMNIST_Net2",
+     "code": _net("", _CLASSIFIER_DROPOUT)},
+    {"name": "dropout net: the two probabilities swapped", "cell": "FMNIST_Net2",
+     "code": _net(", nn.Dropout(p_fc)", _CLASSIFIER_DROPOUT.replace("Dropout(p_fc)", "Dropout(p_conv)"))},
+    {"name": "dropout net: hidden layer of 64 instead of 128", "cell": "FMNIST_Net2",
+     "code": _net(", nn.Dropout(p_conv)", _CLASSIFIER_DROPOUT.replace("128", "64"))},
+    {"name": "augmentation: nothing random", "cell": "get_augmentation_transforms",
+     "code": "def get_augmentation_transforms():\n"
+             "    return [v2.Pad(2), v2.CenterCrop(28)]"},
+    {"name": "augmentation: random crop that shrinks the image", "cell": "get_augmentation_transforms", "demo": True,
+     "code": "def get_augmentation_transforms():\n"
+             "    return [v2.RandomHorizontalFlip(), v2.RandomCrop(24)]"},
+    {"name": "augmentation: rotation with expand=True grows the image", "cell": "get_augmentation_transforms",
+     "code": "def get_augmentation_transforms():\n"
+             "    return [v2.RandomRotation(20, expand=True)]"},
+    {"name": "augmentation: converts to a tensor itself", "cell": "get_augmentation_transforms",
+     "code": "def get_augmentation_transforms():\n"
+             "    return [v2.RandomRotation(20), v2.ToImage(), v2.ToDtype(torch.float32, scale=True)]"},
+    {"name": "augmentation: a Compose instead of a list", "cell": "get_augmentation_transforms",
+     "code": "def get_augmentation_transforms():\n"
+             "    return v2.Compose([v2.RandomHorizontalFlip(), v2.RandomRotation(20)])"},
+]
