@@ -1,0 +1,336 @@
+"""Trusted hidden checks for 05_training_loop (instructor-only: never released, invisible to students).
+
+`course.trusted` runs each `collect` in a sandboxed copy of the submission and
+each `judge` in the grader, against PyTorch. Networks cannot cross the sandbox,
+so both sides rebuild the same small networks from a numpy seed; the grader
+then runs its own evaluation and its own training loop (SGD, learning rate
+0.01, momentum 0.9, the notebook's default) from the same start, with the same
+torch seed before each run so that dropout draws the same masks, and compares
+the curves, the final weights and the (train mode, gradients on) pairs that the
+student's loop showed the network at each forward pass.
+"""
+import numpy as np
+import torch
+from torch import nn
+
+from course.trusted import Probe, compare_arrays
+
+FORBIDDEN = {"evaluate_model", "fit"}
+CURVES = ("train_loss", "train_acc", "val_loss", "val_acc")
+
+
+def load_weights(module, seed):
+    """Every parameter (and batch-norm statistic) from `seed`, in module order: the same on both sides."""
+    rng = np.random.default_rng(seed)
+    with torch.no_grad():
+        for parameter in module.parameters():
+            scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
+            parameter.copy_(torch.from_numpy((rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
+        for name, buffer in module.named_buffers():
+            if name.endswith("running_mean"):
+                buffer.copy_(torch.from_numpy((rng.standard_normal(tuple(buffer.shape)) * 0.5).astype(np.float32)))
+            elif name.endswith("running_var"):
+                buffer.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, tuple(buffer.shape)).astype(np.float32)))
+    return module
+
+
+# ---- exercise 1: accuracy ------------------------------------------------------------------------
+
+def accuracy_cases(rng):
+    cases = [(np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0], [0.5, 0.2]], dtype=np.float32), np.array([0, 1, 1, 0])),
+             (np.array([[0.1, 0.7, 0.2], [0.9, 0.05, 0.05], [0.2, 0.3, 0.5]], dtype=np.float32), np.array([1, 0, 0])),
+             (np.array([[-1.0, -2.0, 5.0, 0.0]], dtype=np.float32), np.array([2])),
+             (np.eye(6, dtype=np.float32), np.arange(6)), (np.eye(6, dtype=np.float32), (np.arange(6) + 1) % 6)]
+    shapes = [(1, 2), (2, 10), (7, 3), (64, 2), (100, 10), (333, 5), (50, 50)]
+    shapes += [(int(rng.integers(1, 200)), int(rng.integers(2, 12))) for _ in range(5)]
+    for n, c in shapes:
+        logits = rng.normal(size=(n, c)).astype(np.float32)
+        for row in logits:  # no ties for the largest logit: every arg-max agrees
+            while np.sum(row == row.max()) > 1:
+                row[:] = rng.normal(size=c).astype(np.float32)
+        cases.append((logits, rng.integers(0, c, size=n)))
+    return {"cases": [{"logits": logits, "labels": labels.astype(np.int64)} for logits, labels in cases]}
+
+
+def collect_accuracy(ns, data):
+    import torch
+
+    function = ns["accuracy"]
+    results = []
+    for case in data["cases"]:
+        got = function(torch.tensor(case["logits"], dtype=torch.float32), torch.tensor(case["labels"]))
+        results.append({"number": isinstance(got, (float, np.floating)), "value": float(got)})
+    return results
+
+
+def judge_accuracy(data, answer):
+    if len(answer) != len(data["cases"]):
+        return "accuracy: not one result per case"
+    for case, got in zip(data["cases"], answer):
+        logits = case["logits"]
+        if not got["number"]:
+            return "accuracy must return a plain Python float (use .item())"
+        want = float(np.mean(logits.argmax(axis=1) == case["labels"]))
+        if not np.isfinite(got["value"]) or abs(got["value"] - want) >= 1e-6:
+            return f"accuracy: wrong value for hidden logits of shape {logits.shape[0]}\u00d7{logits.shape[1]}"
+    return None
+
+
+# ---- exercise 2: evaluate ------------------------------------------------------------------------
+
+def evaluate_net():
+    return nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                         nn.Dropout(0.4), nn.Linear(3 * 4 * 4, 4))
+
+
+def evaluate_cases(rng):
+    runs = []
+    for batch_size, smoothing in ((8, 0.1), (16, 0.0)):
+        n = int(rng.integers(3 * batch_size + 1, 4 * batch_size))  # the last batch is a short one
+        runs.append({"seed": int(rng.integers(2 ** 31)), "batch_size": batch_size, "smoothing": smoothing,
+                     "x": (rng.standard_normal((n, 1, 6, 6)) * 1.5 + 0.5).astype(np.float32),
+                     "y": rng.integers(0, 4, size=n).astype(np.int64)})
+    return {"runs": runs}
+
+
+def collect_evaluate(ns, data):
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    function = ns["evaluate"]
+    code = type(collect_evaluate).__code__.__get__(function)
+    names, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        names.update(current.co_names)
+        todo.extend(c for c in current.co_consts if type(c) is type(code))
+    calls = []
+
+    class Recorder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
+                                      nn.Dropout(0.4), nn.Linear(3 * 4 * 4, 4))
+
+        def forward(self, x):
+            calls.append([bool(self.training), bool(torch.is_grad_enabled())])
+            return self.body(x)
+
+    results = []
+    for run in data["runs"]:
+        model = Recorder()
+        rng = np.random.default_rng(run["seed"])
+        with torch.no_grad():
+            for parameter in model.parameters():
+                scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
+                parameter.copy_(torch.from_numpy(
+                    (rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
+            for name, buffer in model.named_buffers():
+                if name.endswith("running_mean"):
+                    buffer.copy_(torch.from_numpy((rng.standard_normal(tuple(buffer.shape)) * 0.5).astype(np.float32)))
+                elif name.endswith("running_var"):
+                    buffer.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, tuple(buffer.shape)).astype(np.float32)))
+        loader = DataLoader(TensorDataset(torch.from_numpy(run["x"]), torch.from_numpy(run["y"])),
+                            batch_size=run["batch_size"])
+        del calls[:]
+        model.train()
+        got = function(model, loader, nn.CrossEntropyLoss(label_smoothing=run["smoothing"]))
+        got = list(got)
+        results.append({
+            "size": len(got),
+            "loss": float(got[0]), "acc": float(got[1]), "calls": [list(c) for c in calls],
+            "buffers": [np.asarray(b.detach().double().numpy(), dtype=float) for b in model.buffers()],
+            "grads": any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in model.parameters())})
+    return {"names": sorted(names), "runs": results}
+
+
+def judge_evaluate(data, answer):
+    used = FORBIDDEN & set(answer["names"])
+    if used:
+        return f"evaluate must compute the numbers itself, not call {', '.join(sorted(used))}"
+    if len(answer["runs"]) != len(data["runs"]):
+        return "evaluate: not one result per hidden model"
+    for run, got in zip(data["runs"], answer["runs"]):
+        model = load_weights(evaluate_net(), run["seed"])
+        start = [b.clone() for b in model.buffers()]
+        model.eval()
+        criterion = nn.CrossEntropyLoss(label_smoothing=run["smoothing"])
+        x, y, size = torch.from_numpy(run["x"]), torch.from_numpy(run["y"]), run["batch_size"]
+        with torch.no_grad():
+            logits = model(x)
+            losses = [criterion(model(x[i:i + size]), y[i:i + size]).item() for i in range(0, len(y), size)]
+        want_acc = (logits.argmax(1) == y).double().mean().item()
+        if got["size"] != 2:
+            return "evaluate must return a tuple (mean_loss, accuracy)"
+        if [tuple(c) for c in got["calls"]] != [(False, False)] * len(losses):
+            modes = {tuple(c) for c in got["calls"]}
+            if len(got["calls"]) != len(losses):
+                return f"evaluate: {len(got['calls'])} forward passes for a hidden loader of {len(losses)} batches"
+            if any(training for training, _ in modes):
+                return "evaluate: the model was still in train mode during the forward passes (call model.eval())"
+            return "evaluate: the forward passes recorded gradients (wrap them in torch.no_grad())"
+        if not np.isfinite(got["loss"]) or abs(got["loss"] - float(np.mean(losses))) >= 1e-5:
+            return "evaluate: wrong mean loss for a hidden model and loader (the mean of the batch losses)"
+        if not np.isfinite(got["acc"]) or abs(got["acc"] - want_acc) >= 1e-6:
+            return "evaluate: wrong accuracy for a hidden model and loader"
+        buffers = [b.double().numpy() for b in start]
+        if len(got["buffers"]) != len(buffers) or any(
+                compare_arrays(a, b, exact=True) for a, b in zip(got["buffers"], buffers)):
+            return "evaluate changed the model's batch-norm statistics"
+        if got["grads"]:
+            return "evaluate computed gradients"
+    return None
+
+
+# ---- exercise 3: train ---------------------------------------------------------------------------
+
+def train_net():
+    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
+                         nn.Dropout(0.3), nn.Linear(4 * 3 * 3, 3))
+
+
+def train_cases(rng):
+    n_train = int(rng.choice([98, 100, 102, 106, 108, 110]))  # never a multiple of 16: the last batch is short
+    n_val = int(rng.choice([27, 29, 30, 34, 37]))             # nor of 8
+    labels = rng.integers(0, 3, size=n_train + n_val)
+    images = rng.standard_normal((n_train + n_val, 1, 8, 8)) * 0.7
+    bands = rng.permutation(3)
+    for k in range(3):  # each class brightens its own band of rows
+        images[labels == k, :, 2 * bands[k] + 1:2 * bands[k] + 3, :] += 1.5
+    images = images.astype(np.float32)
+    return {"seed": int(rng.integers(2 ** 31)), "dropout_seeds": [int(s) for s in rng.integers(2 ** 31, size=2)],
+            "epochs": [1, 3], "train_x": images[:n_train], "train_y": labels[:n_train].astype(np.int64),
+            "val_x": images[n_train:], "val_y": labels[n_train:].astype(np.int64)}
+
+
+def collect_train(ns, data):
+    import torch
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset
+
+    function = ns["train"]
+    code = type(collect_train).__code__.__get__(function)
+    names, todo = set(), [code]
+    while todo:
+        current = todo.pop()
+        names.update(current.co_names)
+        todo.extend(c for c in current.co_consts if type(c) is type(code))
+    calls = []
+
+    class Recorder(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.body = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Flatten(), nn.Dropout(0.3), nn.Linear(4 * 3 * 3, 3))
+
+        def forward(self, x):
+            calls.append([bool(self.training), bool(torch.is_grad_enabled())])
+            return self.body(x)
+
+    train_set = TensorDataset(torch.from_numpy(data["train_x"]), torch.from_numpy(data["train_y"]))
+    val_set = TensorDataset(torch.from_numpy(data["val_x"]), torch.from_numpy(data["val_y"]))
+    results = []
+    for epochs, dropout_seed in zip(data["epochs"], data["dropout_seeds"]):
+        model = Recorder()
+        rng = np.random.default_rng(data["seed"])
+        with torch.no_grad():
+            for parameter in model.parameters():
+                scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
+                parameter.copy_(torch.from_numpy(
+                    (rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
+            for name, buffer in model.named_buffers():
+                if name.endswith("running_mean"):
+                    buffer.copy_(torch.from_numpy((rng.standard_normal(tuple(buffer.shape)) * 0.5).astype(np.float32)))
+                elif name.endswith("running_var"):
+                    buffer.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, tuple(buffer.shape)).astype(np.float32)))
+        # No shuffling and own generators: the batches and the global random state (dropout's masks)
+        # must not depend on how often a loop calls iter().
+        train_loader = DataLoader(train_set, batch_size=16, generator=torch.Generator().manual_seed(5))
+        val_loader = DataLoader(val_set, batch_size=8, generator=torch.Generator().manual_seed(6))
+        del calls[:]
+        model.eval()  # a correct loop sets the mode itself
+        torch.manual_seed(dropout_seed)
+        history = function(model, torch.device("cpu"), train_loader, val_loader, epochs)
+        curves = {key: [float(v) for v in history[key]] for key in ("train_loss", "train_acc", "val_loss", "val_acc")}
+        plain = all(isinstance(v, (float, np.floating)) for key in curves for v in history[key])
+        state = [np.asarray(v.detach().double().cpu().numpy(), dtype=float) for v in model.state_dict().values()]
+        results.append({"curves": curves, "plain": plain, "calls": [list(c) for c in calls], "state": state})
+    return {"names": sorted(names), "runs": results}
+
+
+def reference_train(model, data, epochs):
+    """The loop of the notebook's hidden test, on the same batches."""
+    sgd = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_function = nn.CrossEntropyLoss()
+    out = {key: [] for key in CURVES}
+    batches = {}
+    for split, size in (("train", 16), ("val", 8)):
+        x, y = torch.from_numpy(data[f"{split}_x"]), torch.from_numpy(data[f"{split}_y"])
+        batches[split] = [(x[i:i + size], y[i:i + size]) for i in range(0, len(y), size)]
+    for _ in range(epochs):
+        model.train()
+        losses, correct, seen = [], 0, 0
+        for xb, yb in batches["train"]:
+            sgd.zero_grad()
+            logits = model(xb)
+            loss = loss_function(logits, yb)
+            loss.backward()
+            sgd.step()
+            losses.append(loss.item())
+            correct += (logits.argmax(1) == yb).sum().item()
+            seen += len(yb)
+        out["train_loss"].append(float(np.mean(losses)))
+        out["train_acc"].append(correct / seen)
+        model.eval()
+        losses, correct, seen = [], 0, 0
+        with torch.no_grad():
+            for xb, yb in batches["val"]:
+                logits = model(xb)
+                losses.append(loss_function(logits, yb).item())
+                correct += (logits.argmax(1) == yb).sum().item()
+                seen += len(yb)
+        out["val_loss"].append(float(np.mean(losses)))
+        out["val_acc"].append(correct / seen)
+    return out, len(batches["train"]), len(batches["val"])
+
+
+def judge_train(data, answer):
+    used = FORBIDDEN & set(answer["names"])
+    if used:
+        return f"train must run its own loop, not call {', '.join(sorted(used))}"
+    if len(answer["runs"]) != len(data["epochs"]):
+        return "train: not one result per hidden run"
+    for epochs, dropout_seed, got in zip(data["epochs"], data["dropout_seeds"], answer["runs"]):
+        model = load_weights(train_net(), data["seed"])
+        torch.manual_seed(dropout_seed)
+        want, train_batches, val_batches = reference_train(model, data, epochs)
+        for key in CURVES:
+            values = got["curves"][key]
+            if len(values) != epochs:
+                return f"train: {len(values)} values in {key} after {epochs} epoch(s)"
+            if not np.all(np.isfinite(values)) or not np.allclose(values, want[key], rtol=1e-5, atol=1e-6):
+                return (f"train: {key} differs from the reference loop's after {epochs} epoch(s) "
+                        "on a hidden network and data set")
+        calls = [tuple(c) for c in got["calls"]]
+        training = [c for c in calls if c[0]]
+        evaluating = [c for c in calls if not c[0]]
+        if len(training) != train_batches * epochs or any(c != (True, True) for c in training):
+            return ("train: the training forward passes must run in train mode with gradients on "
+                    "(call model.train() at the start of every epoch)")
+        if len(evaluating) != val_batches * epochs or any(c != (False, False) for c in evaluating):
+            return "train: the validation forward passes must run in eval mode without gradients"
+        state = [v.double().numpy() for v in model.state_dict().values()]
+        if len(got["state"]) != len(state) or any(
+                compare_arrays(a, b, rtol=1e-5, atol=1e-6) for a, b in zip(got["state"], state)):
+            return f"train: the weights after {epochs} epoch(s) differ from the reference loop's"
+        if not got["plain"]:
+            return "train: every value in the history must be a plain number (loss.item(), correct / seen)"
+    return None
+
+
+PROBES = [
+    Probe("test_accuracy", collect=collect_accuracy, judge=judge_accuracy, inputs=accuracy_cases),
+    Probe("test_evaluate", collect=collect_evaluate, judge=judge_evaluate, inputs=evaluate_cases),
+    Probe("test_train", collect=collect_train, judge=judge_train, inputs=train_cases),
+]
