@@ -21,6 +21,14 @@ pytestmark = pytest.mark.pipeline
 PRESENT = pipeline.present(ROOT, ASSIGNMENTS)
 
 
+def test_every_assignment_of_the_course_has_its_source_release_catalogue_and_probes():
+    for assignment in ASSIGNMENTS:
+        for path in (f"source/{assignment}/{assignment}.ipynb", f"source/{assignment}/probes.py",
+                     f"release/{assignment}/{assignment}.ipynb", f"tests/catalogue/{assignment}.py"):
+            assert (ROOT / path).is_file(), f"{path} is missing"
+    assert PRESENT == list(ASSIGNMENTS)
+
+
 def _normalised(path: Path) -> dict:
     notebook = json.loads(path.read_text())
     notebook.get("metadata", {}).pop("widgets", None)
