@@ -54,3 +54,12 @@ def fill(release_notebook: Path, answers: dict, destination: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(filled, str(destination))
     return destination
+
+
+def edited(answer: str, *changes: tuple[str, str]) -> str:
+    """`answer` with each (old, new) replaced once: a typical mistake written as a small edit of the solution."""
+    for old, new in changes:
+        if old not in answer:
+            raise ValueError(f"the solution no longer contains {old!r}: update the mistake that edits it")
+        answer = answer.replace(old, new, 1)
+    return answer

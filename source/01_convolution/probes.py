@@ -6,6 +6,7 @@ each `judge` in the grader, against scipy's `correlate2d`; see that module.
 import numpy as np
 from scipy.signal import correlate2d
 
+from course.probe_runner import referenced_names
 from course.trusted import Probe, compare_arrays, describe
 
 BY_HAND_IMAGE = np.array([[0, 200, 200], [0, 0, 200], [0, 0, 0]], dtype=float)
@@ -68,12 +69,7 @@ def convolution_cases(rng):
 
 def collect_convolution(ns, data):
     function = ns["convolution2d"]
-    code, names, todo = type(collect_convolution).__code__.__get__(function), set(), []
-    todo.append(code)
-    while todo:  # every name the function (and functions nested in it) refers to
-        current = todo.pop()
-        names.update(current.co_names)
-        todo.extend(c for c in current.co_consts if type(c) is type(code))
+    names = referenced_names(function)
     outputs = [np.asarray(function(case["image"], case["kernel"]), dtype=float) for case in data["cases"]]
     return {"names": sorted(names), "outputs": outputs}
 

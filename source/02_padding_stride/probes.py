@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from scipy.signal import correlate2d
 from torch import nn
 
+from course.probe_runner import referenced_names
 from course.trusted import Probe, compare_arrays, describe_shape
 
 LIBRARY_NAMES = {"torch", "conv2d", "F", "functional", "scipy", "signal", "correlate", "correlate2d",
@@ -152,12 +153,7 @@ def forward_cases(rng):
 
 def collect_forward(ns, data):
     function = ns["conv2d_forward"]
-    code, names, todo = type(collect_forward).__code__.__get__(function), set(), []
-    todo.append(code)
-    while todo:  # every name the function (and functions nested in it) refers to
-        current = todo.pop()
-        names.update(current.co_names)
-        todo.extend(c for c in current.co_consts if type(c) is type(code))
+    names = referenced_names(function)
     outputs = [np.asarray(function(case["x"], case["w"], case["b"], case["stride"], case["padding"]), dtype=float)
                for case in data["cases"]]
     return {"names": sorted(names), "outputs": outputs}

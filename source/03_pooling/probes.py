@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from scipy.signal import correlate2d
 
 from course import xo_reference as ref
+from course.probe_runner import referenced_names
 from course.trusted import Probe, compare_arrays, describe_shape
 
 BY_HAND_IMAGE = np.array([[0, 0, 0, 1], [0, 0, 1, 2], [0, 0, 2, 3], [0, 1, 2, 3]], dtype=float)
@@ -50,12 +51,7 @@ def pool_cases(rng):
 
 def collect_max_pool(ns, data):
     function = ns["max_pool2d"]
-    code, names, todo = type(collect_max_pool).__code__.__get__(function), set(), []
-    todo.append(code)
-    while todo:  # every name the function (and functions nested in it) refers to
-        current = todo.pop()
-        names.update(current.co_names)
-        todo.extend(c for c in current.co_consts if type(c) is type(code))
+    names = referenced_names(function)
     outputs = []
     for case in data["cases"]:
         args = (case["x"], case["k"]) if case["s"] is None else (case["x"], case["k"], case["s"])
@@ -65,12 +61,7 @@ def collect_max_pool(ns, data):
 
 def collect_avg_pool(ns, data):
     function = ns["avg_pool2d"]
-    code, names, todo = type(collect_avg_pool).__code__.__get__(function), set(), []
-    todo.append(code)
-    while todo:  # every name the function (and functions nested in it) refers to
-        current = todo.pop()
-        names.update(current.co_names)
-        todo.extend(c for c in current.co_consts if type(c) is type(code))
+    names = referenced_names(function)
     outputs = []
     for case in data["cases"]:
         args = (case["x"], case["k"]) if case["s"] is None else (case["x"], case["k"], case["s"])

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from course.probe_runner import referenced_names
 from course.trusted import Probe, compare_arrays
 
 FORBIDDEN = {"evaluate_model", "fit"}
@@ -99,12 +100,7 @@ def collect_evaluate(ns, data):
     from torch.utils.data import DataLoader, TensorDataset
 
     function = ns["evaluate"]
-    code = type(collect_evaluate).__code__.__get__(function)
-    names, todo = set(), [code]
-    while todo:
-        current = todo.pop()
-        names.update(current.co_names)
-        todo.extend(c for c in current.co_consts if type(c) is type(code))
+    names = referenced_names(function)
     calls = []
 
     class Recorder(nn.Module):
@@ -210,12 +206,7 @@ def collect_train(ns, data):
     from torch.utils.data import DataLoader, TensorDataset
 
     function = ns["train"]
-    code = type(collect_train).__code__.__get__(function)
-    names, todo = set(), [code]
-    while todo:
-        current = todo.pop()
-        names.update(current.co_names)
-        todo.extend(c for c in current.co_consts if type(c) is type(code))
+    names = referenced_names(function)
     calls = []
 
     class Recorder(nn.Module):
