@@ -49,8 +49,8 @@ def pool_cases(rng):
     return {"cases": cases}
 
 
-def collect_max_pool(ns, data):
-    function = ns["max_pool2d"]
+def collect_pool(ns, data):
+    function = ns[data["function"]]
     names = referenced_names(function)
     outputs = []
     for case in data["cases"]:
@@ -59,14 +59,8 @@ def collect_max_pool(ns, data):
     return {"names": sorted(names), "outputs": outputs}
 
 
-def collect_avg_pool(ns, data):
-    function = ns["avg_pool2d"]
-    names = referenced_names(function)
-    outputs = []
-    for case in data["cases"]:
-        args = (case["x"], case["k"]) if case["s"] is None else (case["x"], case["k"], case["s"])
-        outputs.append(np.asarray(function(*args), dtype=float))
-    return {"names": sorted(names), "outputs": outputs}
+def cases_for(function_name):
+    return lambda rng: dict(pool_cases(rng), function=function_name)
 
 
 def _judge_pool(data, answer, name, reference, forbidden, rtol):
@@ -131,7 +125,7 @@ def judge_net(data, answer):
 
 PROBES = [
     Probe("test_by_hand", collect=collect_by_hand, judge=judge_by_hand),
-    Probe("test_max_pool2d", collect=collect_max_pool, judge=judge_max_pool, inputs=pool_cases),
-    Probe("test_avg_pool2d", collect=collect_avg_pool, judge=judge_avg_pool, inputs=pool_cases),
+    Probe("test_max_pool2d", collect=collect_pool, judge=judge_max_pool, inputs=cases_for("max_pool2d")),
+    Probe("test_avg_pool2d", collect=collect_pool, judge=judge_avg_pool, inputs=cases_for("avg_pool2d")),
     Probe("test_Net4", collect=collect_net, judge=judge_net, inputs=net_inputs),
 ]
