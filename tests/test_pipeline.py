@@ -96,10 +96,10 @@ def _grade(base: Path, assignment: str):
 
 
 @pytest.fixture(scope="session")
-def graded(request, tmp_path_factory):
+def graded_class(request, tmp_path_factory):
     """The class of every assignment the selected tests ask about, autograded two at a time (one per core)."""
     wanted = sorted({item.callspec.params["assignment"] for item in request.session.items
-                     if "graded" in getattr(item, "fixturenames", ())})
+                     if "graded_class" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")})
     base = tmp_path_factory.mktemp("graded")
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(wanted, pool.map(lambda a: _grade(base, a), wanted)))
@@ -114,8 +114,8 @@ def _cases():
 
 
 @pytest.mark.parametrize("assignment,student", list(_cases()))
-def test_autograde_gives_exactly_the_expected_points(graded, assignment, student):
-    course, plan = graded[assignment]
+def test_autograde_gives_exactly_the_expected_points(graded_class, assignment, student):
+    course, plan = graded_class[assignment]
     points = graded_cells(course / "source" / assignment / f"{assignment}.ipynb")
     got = pipeline.cell_scores(course, assignment, student)
     lost = set(points) if plan[student] is None else plan[student]
