@@ -13,7 +13,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT, copy_course
-from course import demo, pipeline
+from course import demo, pipeline, trusted
 from course.paths import ASSIGNMENTS
 from course.submissions import HIDDEN_BLOCK, SOLUTION_BLOCK, fill, nbgrader_meta, solution_answers, graded_cells
 
@@ -122,6 +122,15 @@ def test_autograde_gives_exactly_the_expected_points(graded_class, assignment, s
     assert lost <= set(points), f"catalogue names unknown test cells {lost - set(points)}"
     expected = {cell: (0.0 if cell in lost else value) for cell, value in points.items()}
     assert {cell: got[cell] for cell in points} == expected
+    if plan[student] is not None:  # the trusted check, outside the student's reach, agrees cell by cell
+        assert _trusted_failures(course, assignment, student) == lost
+
+
+def _trusted_failures(course: Path, assignment: str, student: str) -> set:
+    """Test cells whose trusted verdict failed: course.trusted puts its error at the top of their outputs."""
+    graded = nbformat.read(str(course / "autograded" / student / assignment / f"{assignment}.ipynb"), as_version=4)
+    return {nbgrader_meta(cell)["grade_id"] for cell in graded.cells
+            if any(o.get("ename") == trusted.ERROR_NAME for o in cell.get("outputs", []))}
 
 
 @pytest.mark.parametrize("assignment", PRESENT)

@@ -11,7 +11,7 @@ from nbformat.notebooknode import NotebookNode
 from nbgrader.utils import determine_grade
 
 from conftest import ROOT
-from course import demo, pipeline, trusted
+from course import pipeline, trusted
 from course.paths import ASSIGNMENTS
 from course.submissions import graded_cells, nbgrader_meta, solution_answers
 
@@ -72,27 +72,6 @@ def test_every_graded_test_cell_has_a_probe_and_every_probe_a_test_cell(assignme
 def test_probes_pass_the_solution(assignment, tmp_path):
     results = trusted_verdicts(assignment, answered(assignment, {}), tmp_path)
     assert results and all(reason is None for reason in results.values()), results
-
-
-def rounds(mistakes: list) -> list:
-    """The catalogue's mistakes, at most one per answer cell in each round (exercises are independent)."""
-    by_cell = {}
-    for mistake in mistakes:
-        by_cell.setdefault(mistake["cell"], []).append(mistake)
-    return [[ms[i] for ms in by_cell.values() if i < len(ms)] for i in range(max(map(len, by_cell.values()), default=0))]
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("assignment", WITH_PROBES)
-def test_probes_fail_exactly_the_catalogued_mistakes(assignment, tmp_path):
-    """A probe must agree with the hidden test it doubles: each typical mistake fails its own cells only."""
-    probes = trusted.load_probes(trusted.probes_path(ROOT / "source" / assignment))
-    for number, mistakes in enumerate(rounds(demo.catalogue(assignment).get("WRONG", []))):
-        results = trusted_verdicts(assignment, answered(assignment, {m["cell"]: m["code"] for m in mistakes}),
-                                   tmp_path / str(number))
-        lost = {cell for m in mistakes for cell in demo.lost_cells(m)} & set(probes)
-        failed = {cell for cell, reason in results.items() if reason}
-        assert failed == lost, ([m["name"] for m in mistakes], results)
 
 
 def test_inputs_are_the_same_on_every_run_and_differ_between_students(tmp_path):
