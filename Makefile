@@ -1,15 +1,23 @@
 # The course's commands. `make all` runs a whole grading round on the demo
-# class; `make test` runs every test. Both set everything up first.
+# class; `make test` runs every test. Both set everything up first, from the
+# Debian packages (course/commands/system.py) to the pinned venv.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: all install data release demo autograde feedback grades lab test bench clean
+.PHONY: all system system-test install data release demo autograde feedback grades handout lab lint test bench clean
 
-all: release demo autograde feedback grades
-	$(PY) -m course.demo check
+all: system release demo autograde feedback grades
+	$(PY) -m course.grading.demo check
+
+# Debian packages: installed as root or with passwordless sudo, else the one command to run is printed.
+system:
+	@$(PYTHON) -m course.commands.system grade
+
+system-test:
+	@$(PYTHON) -m course.commands.system test
 
 install: $(STAMP)
 
@@ -25,32 +33,38 @@ data: install
 	$(PY) -m course.data
 
 release: install
-	$(PY) -m course.pipeline release
+	$(PY) -m course.grading.pipeline release
 
 demo: release data
-	$(PY) -m course.demo
+	$(PY) -m course.grading.demo
 
 autograde: install
-	$(PY) -m course.pipeline autograde
+	$(PY) -m course.grading.pipeline autograde
 
 feedback: install
-	$(PY) -m course.pipeline feedback
+	$(PY) -m course.grading.pipeline feedback
 
 grades: install
-	$(PY) -m course.pipeline grades
+	$(PY) -m course.grading.pipeline grades
+
+handout: install
+	$(PY) -m course.commands.handout
 
 lab: install data
-	$(PY) -m course.lab
+	$(PY) -m course.commands.lab
+
+lint: install
+	$(VENV)/bin/ruff check .
 
 # The notebooks run in fast mode under test, as in CI; `make test COURSE_FAST=0` runs them in full.
 # pytest exits 5 when it collects nothing: that must fail loudly, not pass.
 COURSE_FAST ?= 1
-test: install data
+test: system-test install data lint
 	@COURSE_FAST=$(COURSE_FAST) $(PY) -m pytest -ra; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 bench: install data
-	$(PY) -m course.bench
+	$(PY) -m course.commands.bench
 
 clean:
-	rm -rf autograded/*/ feedback submitted gradebook.db grades.csv .pytest_cache
+	rm -rf autograded/*/ feedback submitted gradebook.db grades.csv handout .pytest_cache

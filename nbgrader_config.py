@@ -2,10 +2,19 @@
 import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor
-from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, ClearOutput, DeduplicateIds,
-                                    IgnorePattern, LimitOutput, OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+from nbgrader.preprocessors import (
+                                    AssignLatePenalties,
+                                    CheckCellMetadata,
+                                    ClearOutput,
+                                    DeduplicateIds,
+                                    IgnorePattern,
+                                    LimitOutput,
+                                    OverwriteCells,
+                                    OverwriteKernelspec,
+                                    SaveAutoGrades,
+)
 
-from course import sandbox, trusted
+from course.grading import execute, probe, recovery, sandbox, verdicts
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -23,7 +32,7 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 # A student's notebook never pulls in stray files from their folder, and the
 # instructor-only probes (source/<assignment>/probes.py) are neither released
 # nor copied next to a submission when it is autograded.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", trusted.PROBES_FILE]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", probe.PROBES_FILE, "mistakes.py"]
 
 # Grading runs in fast mode (NBGRADER_EXECUTION is set), so no cell should
 # come near this; it only stops a runaway loop on a CPU laptop.
@@ -35,9 +44,9 @@ c.Execute.allow_errors = True
 c.Execute.raise_on_iopub_timeout = False
 
 # Grading code we cannot trust (README, "Grading code you cannot trust"):
-# student kernels run in a bubblewrap sandbox (course/sandbox.py) that also
+# student kernels run in a bubblewrap sandbox (course/grading/sandbox.py) that also
 # survives dying or stuck kernels; every test cell with a probe gets a second
-# verdict computed outside the student's reach (course/trusted.py); deleted
+# verdict computed outside the student's reach (course/grading/verdicts.py); deleted
 # test and answer cells are put back; and every autograded cell starts at
 # zero, so a submission nbgrader cannot process scores zero, with the reason
 # in the log.
@@ -45,14 +54,14 @@ c.Autograde.sanitize_preprocessors = [
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,
-    trusted.RestoreMissingAnswers,
+    recovery.RestoreMissingAnswers,
     OverwriteCells,
     CheckCellMetadata,
 ]
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.autograde_preprocessors = [
-    sandbox.SandboxedExecute,
-    trusted.TrustedVerdicts,
+    execute.SandboxedExecute,
+    verdicts.TrustedVerdicts,
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
@@ -60,7 +69,7 @@ c.Autograde.autograde_preprocessors = [
     AssignLatePenalties,
     CheckCellMetadata,
 ]
-c.Autograde.pre_convert_hook = trusted.zero_before_grading(c.CourseDirectory.db_url)
+c.Autograde.pre_convert_hook = recovery.zero_before_grading(c.CourseDirectory.db_url)
 
 # The stub a student sees in every exercise cell.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

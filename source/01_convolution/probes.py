@@ -1,13 +1,13 @@
 """Trusted hidden checks for 01_convolution (instructor-only: never released, invisible to students).
 
-`course.trusted` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against scipy's `correlate2d`; see that module.
 """
 import numpy as np
 from scipy.signal import correlate2d
 
-from course.probe_runner import referenced_names
-from course.trusted import Probe, compare_arrays, describe
+from course.grading.probe import Probe, compare_arrays, describe
+from course.grading.probe_runner import referenced_names
 
 BY_HAND_IMAGE = np.array([[0, 200, 200], [0, 0, 200], [0, 0, 0]], dtype=float)
 FORBIDDEN = {"correlate2d", "convolve2d", "correlate", "convolve", "conv2d", "scipy", "signal", "torch"}

@@ -1,6 +1,6 @@
 """Trusted hidden checks for 02_padding_stride (instructor-only: never released, invisible to students).
 
-`course.trusted` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch and scipy; see that module.
 """
 import numpy as np
@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from scipy.signal import correlate2d
 from torch import nn
 
-from course.probe_runner import referenced_names
-from course.trusted import Probe, compare_arrays, describe_shape
+from course.grading.probe import Probe, compare_arrays, describe_shape
+from course.grading.probe_runner import referenced_names
 
 LIBRARY_NAMES = {"torch", "conv2d", "F", "functional", "scipy", "signal", "correlate", "correlate2d",
                  "convolve", "convolve2d"}

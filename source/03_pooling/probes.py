@@ -1,6 +1,6 @@
 """Trusted hidden checks for 03_pooling (instructor-only: never released, invisible to students).
 
-`course.trusted` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch, scipy and the stored X/O numbers.
 """
 import numpy as np
@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from scipy.signal import correlate2d
 
 from course import xo_reference as ref
-from course.probe_runner import referenced_names
-from course.trusted import Probe, compare_arrays, describe_shape
+from course.grading.probe import Probe, compare_arrays, describe_shape
+from course.grading.probe_runner import referenced_names
 
 BY_HAND_IMAGE = np.array([[0, 0, 0, 1], [0, 0, 1, 2], [0, 0, 2, 3], [0, 1, 2, 3]], dtype=float)
 BY_HAND_KERNEL = np.array([[0, 0, 2], [0, 1, 2], [0, 2, 3]], dtype=float)

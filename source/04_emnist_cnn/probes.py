@@ -1,6 +1,6 @@
 """Trusted hidden checks for 04_emnist_cnn (instructor-only: never released, invisible to students).
 
-`course.trusted` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch. Networks cannot cross the sandbox,
 so weights and inputs are rebuilt on both sides from the same seed with numpy
 (if the student's code tampers with numpy in there, it only feeds its own
@@ -10,8 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course.trusted import Probe, compare_arrays
-
+from course.grading.probe import Probe, compare_arrays
 
 # ---- exercise 1: parameter counts ----------------------------------------------------------------
 

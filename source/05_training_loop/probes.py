@@ -1,6 +1,6 @@
 """Trusted hidden checks for 05_training_loop (instructor-only: never released, invisible to students).
 
-`course.trusted` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch. Networks cannot cross the sandbox,
 so both sides rebuild the same small networks from a numpy seed; the grader
 then runs its own evaluation and its own training loop (SGD, learning rate
@@ -13,8 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from course.probe_runner import referenced_names
-from course.trusted import Probe, compare_arrays
+from course.grading.probe import Probe, compare_arrays
+from course.grading.probe_runner import referenced_names
 
 FORBIDDEN = {"evaluate_model", "fit"}
 CURVES = ("train_loss", "train_acc", "val_loss", "val_acc")

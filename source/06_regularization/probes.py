@@ -1,6 +1,6 @@
 """Trusted hidden checks for 06_regularization (instructor-only: never released, invisible to students).
 
-`course.trusted` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader. Networks cannot cross the sandbox, so both sides
 load the same numpy-made weights into the student's `FMNIST_Net2` and into the
 course's `FMNIST_Net`; the grader runs the reference itself and compares the
@@ -11,8 +11,8 @@ picks; the grader checks what comes back (type, shape, range, randomness).
 import numpy as np
 import torch
 
+from course.grading.probe import Probe, compare_arrays
 from course.models import FMNIST_Net
-from course.trusted import Probe, compare_arrays
 
 P_CHOICES = [0.1, 0.125, 0.2, 0.3, 0.375, 0.4, 0.6]  # never the defaults 0.25 and 0.5
 
@@ -158,10 +158,10 @@ def collect_augmentation(ns, data):
 
     import torch
     from PIL import Image
+    from torch.utils.data import TensorDataset
     from torchvision import transforms as T
 
     from course import augment
-    from torch.utils.data import TensorDataset
 
     make = ns["get_augmentation_transforms"]
 

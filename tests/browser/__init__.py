@@ -1,1 +1,1 @@
-"""Helpers for the browser tests: a JupyterLab server from `course.lab`, and headless Chromium."""
+"""Helpers for the browser tests: a JupyterLab server from `course.commands.lab`, and headless Chromium."""

@@ -1,4 +1,4 @@
-"""JupyterLab as a person meets it: started by `python -m course.lab`, driven in headless Chromium.
+"""JupyterLab as a person meets it: started by `python -m course.commands.lab`, driven in headless Chromium.
 
 The server gets private Jupyter config, settings, workspace and runtime folders, so
 nothing from the machine's own Jupyter setup changes what the tests see. A failing
@@ -22,7 +22,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "browser"
 
-# The banner line `course.lab` prints once the server answers (Jupyter's own log hides the token as "...").
+# The banner line `course.commands.lab` prints once the server answers (Jupyter's own log hides the token as "...").
 URL_LINE = re.compile(r"^\s+(http://[\w.:\[\]-]+)/lab\?token=(\w+)\s*$", re.MULTILINE)
 
 # The machine is shared and slow: generous limits, in milliseconds for Playwright.
@@ -38,7 +38,7 @@ LAB_SETTINGS = {
 
 
 class LabServer:
-    """`python -m course.lab --no-browser --fast` on a course folder, with its log in a file."""
+    """`python -m course.commands.lab --no-browser --fast` on a course folder, with its log in a file."""
 
     def __init__(self, root: Path, workdir: Path):
         self.root = Path(root)
@@ -57,7 +57,7 @@ class LabServer:
             path = self.workdir / "settings" / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(json.dumps(values))
-        env.pop("JUPYTER_TOKEN", None)  # course.lab makes a fresh one and must print it
+        env.pop("JUPYTER_TOKEN", None)  # course.commands.lab makes a fresh one and must print it
         env.pop("NBGRADER_EXECUTION", None)
         return env
 
@@ -65,7 +65,7 @@ class LabServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "course.lab", "--root", str(self.root), "--port", "0", "--no-browser", "--fast"],
+            [sys.executable, "-m", "course.commands.lab", "--root", str(self.root), "--port", "0", "--no-browser", "--fast"],
             cwd=self.root, env=self.environment(), stdin=subprocess.DEVNULL, stdout=log,
             stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
@@ -79,7 +79,7 @@ class LabServer:
                 break
             time.sleep(0.5)
         self.stop()
-        raise RuntimeError(f"`python -m course.lab` printed no URL (exit code {self.process.returncode}); "
+        raise RuntimeError(f"`python -m course.commands.lab` printed no URL (exit code {self.process.returncode}); "
                            f"server log {self.log_path}:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 40) -> str:
@@ -118,7 +118,7 @@ class LabServer:
         return pids
 
     def stop(self) -> None:
-        """SIGTERM to course.lab, which stops Jupyter cleanly; kill whatever is left after that."""
+        """SIGTERM to course.commands.lab, which stops Jupyter cleanly; kill whatever is left after that."""
         if self.process is None:
             return
         leftovers = self._server_pids()

@@ -2,7 +2,7 @@
 
 Each step calls the real `nbgrader` command in a course folder (the project,
 or a temporary copy in the tests) and reads results from the gradebook, never
-from log text. `python -m course.pipeline STEP` runs one step from the shell.
+from log text. `python -m course.grading.pipeline STEP` runs one step from the shell.
 """
 import argparse
 import csv
@@ -12,7 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .paths import ASSIGNMENTS, PROJECT_ROOT
+from ..paths import ASSIGNMENTS, PROJECT_ROOT
+from . import sandbox
 
 
 class NbgraderError(RuntimeError):
@@ -165,6 +166,9 @@ def main(argv=None) -> int:
             release(args.root, assignments)
             print(f"release/ regenerated for {', '.join(present(args.root, assignments))}")
         elif args.step == "autograde":
+            sandbox.require()
+            if sandbox.sandbox_off():
+                print(f"WARNING: {sandbox.UNSANDBOXED_WARNING}", file=sys.stderr, flush=True)
             problems = autograde(args.root, assignments, say=lambda line: print(line, flush=True))
             print(table(scores(args.root)))
             if problems:
@@ -177,7 +181,7 @@ def main(argv=None) -> int:
             rows = scores(args.root)
             print(table(rows))
             print(f"grades written to {write_grades_csv(rows, args.root / 'grades.csv')}")
-    except NbgraderError as error:
+    except (NbgraderError, sandbox.SandboxUnavailable) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

@@ -2,7 +2,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from course.submissions import fill, graded_cells, solution_answers
+from course.grading.submissions import fill, graded_cells, solution_answers
 
 
 def _cell(maker, source, **meta):

@@ -2,7 +2,7 @@
 
 One temporary copy of the course is released, given the demo class and
 autograded (in the background while the student tests run); one JupyterLab,
-started by `python -m course.lab` (what `make lab` runs) with COURSE_FAST=1
+started by `python -m course.commands.lab` (what `make lab` runs) with COURSE_FAST=1
 for its kernels, serves every test in this module.
 
 Run only these: `pytest -m browser`; skip them: `pytest -m "not browser"`.
@@ -20,11 +20,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from browser.session import ARTIFACTS, CHROMIUM, RUN_MS, LabPage, LabServer, keeps_evidence, launch_chromium
-from conftest import copy_course
-from course import demo, pipeline
+from course.grading import demo, pipeline
+from course.grading.submissions import nbgrader_meta, solution_answers
 from course.paths import ASSIGNMENTS
-from course.submissions import nbgrader_meta, solution_answers
+from tests.browser.session import ARTIFACTS, CHROMIUM, RUN_MS, LabPage, LabServer, keeps_evidence, launch_chromium
+from tests.helpers import copy_course
 
 pytestmark = [
     pytest.mark.browser,

@@ -7,7 +7,7 @@ So every graded test cell that has a probe gets a second, trusted verdict:
 
 1. the grader draws hidden inputs (seeded per student from the secret probe
    file, so a re-run gives the same grade);
-2. a fresh sandboxed Python (`course.probe_runner`) runs the student's code
+2. a fresh sandboxed Python (`course.grading.probe_runner`) runs the student's code
    cells up to that test cell and calls the student's functions on those
    inputs; it reports plain numbers;
 3. this process, which no student code ever touches, compares them with
@@ -24,8 +24,6 @@ submission, invisible inside the sandbox. Each defines `PROBES`, a list of
 """
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
 import os
 import shutil
@@ -33,10 +31,8 @@ import stat
 import subprocess
 import sys
 import tempfile
-import textwrap
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
 
 import numpy as np
 from nbformat.notebooknode import NotebookNode
@@ -45,85 +41,12 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
 from . import sandbox
-from .probe_runner import decode, encode
+from .probe import load_probes, probes_path, seed_for
+from .probe_runner import decode
 
-PROBES_FILE = "probes.py"
 ERROR_NAME = "HiddenTestFailed"
 MAX_RESULTS_BYTES = 64 * 1024 * 1024
 MAX_COPIED_FILE = 64 * 1024 * 1024
-
-
-@dataclass
-class Probe:
-    """One trusted check for the test cell `grade_id`.
-
-    `collect(ns, data)` runs in the sandbox (ns: the student's namespace) and
-    returns plain numbers: it must be a top-level function that uses only its
-    arguments, builtins and `np`. `inputs(rng)` draws the hidden inputs in the
-    grader; `judge(data, answer)` compares in the grader and returns None
-    when the answer is right, else the reason the student will read.
-    """
-
-    grade_id: str
-    collect: Callable
-    judge: Callable
-    inputs: Callable | None = None
-
-    def step(self, data) -> dict:
-        return {"probe": self.grade_id, "code": textwrap.dedent(inspect.getsource(self.collect)),
-                "function": self.collect.__name__, "data": encode(data)}
-
-
-def probes_path(source_folder: Path) -> Path:
-    return Path(source_folder) / PROBES_FILE
-
-
-def load_probes(path: Path) -> dict:
-    """grade_id -> Probe from a probes file (empty when there is none)."""
-    path = Path(path)
-    if not path.is_file():
-        return {}
-    # Compiled by hand so that no __pycache__ appears in source/ (and linecache still finds the text).
-    namespace = {"__name__": f"_course_probes_{path.parent.name}", "__file__": str(path)}
-    exec(compile(path.read_text(), str(path), "exec"), namespace)
-    return {probe.grade_id: probe for probe in namespace.get("PROBES", [])}
-
-
-def seed_for(path: Path, *parts: str) -> int:
-    """A seed nobody can predict without the probe file, and the same on every re-run."""
-    digest = hashlib.sha256(Path(path).read_bytes())
-    for part in parts:
-        digest.update(b"\0" + part.encode())
-    return int.from_bytes(digest.digest()[:8], "little")
-
-
-# ---- helpers for judges -------------------------------------------------------------------------
-
-def describe_shape(array) -> str:
-    return "\u00d7".join(str(n) for n in np.shape(array)) or "scalar"
-
-
-def describe(value: Any) -> str:
-    """Short, value-free description of an input for feedback (shape and kind only)."""
-    array = np.asarray(value)
-    kind = "integer" if array.dtype.kind in "iu" else "float"
-    return f"{describe_shape(array)} {kind}"
-
-
-def compare_arrays(got, want, *, exact: bool = False, rtol: float = 1e-7, atol: float = 1e-7) -> str | None:
-    """None when `got` has `want`'s shape and values; otherwise what is wrong, without values."""
-    try:
-        got = np.asarray(got, dtype=float)
-    except (TypeError, ValueError):
-        return "the answer is not an array of numbers"
-    want = np.asarray(want, dtype=float)
-    if got.shape != want.shape:
-        return f"shape {describe_shape(got)} instead of {describe_shape(want)}"
-    if exact:
-        good = np.array_equal(got, want)
-    else:
-        good = bool(np.all(np.isfinite(got)) and np.allclose(got, want, rtol=rtol, atol=atol))
-    return None if good else "wrong values"
 
 
 # ---- running the probes -------------------------------------------------------------------------
@@ -182,7 +105,7 @@ def run_probes(steps: list, workdir: Path, *, step_timeout: int, logger=None) ->
                     os.chown(path, uid, uid)
         env = dict(os.environ, MPLBACKEND="Agg")
         total = step_timeout * (len(steps) + 1) + 60
-        finished = sandbox.run([sys.executable, "-I", "-m", "course.probe_runner", str(job), str(results)],
+        finished = sandbox.run([sys.executable, "-I", "-m", "course.grading.probe_runner", str(job), str(results)],
                                work, total, env=env, logger=logger,
                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         records = []
@@ -292,87 +215,3 @@ class TrustedVerdicts(NbGraderPreprocessor):
                 self.log.warning("%s, %s, %s: %s", info["student"], info["notebook"], grade_id, reason)
                 fail_cell(cell, reason)
         return nb, resources
-
-
-class RestoreMissingAnswers(NbGraderPreprocessor):
-    """Put back a deleted answer cell, empty, before nbgrader puts back deleted test cells.
-
-    nbgrader re-inserts a missing test cell after the cell that precedes it in
-    the source; when that answer cell was deleted too, it crashes and the whole
-    submission fails. Restored, the answer cell is simply unanswered.
-    """
-
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        from nbgrader.api import Gradebook, MissingEntry
-
-        info = resources["nbgrader"]
-        with Gradebook(info["db_url"]) as gradebook:
-            try:
-                source = gradebook.find_notebook(info["notebook"], info["assignment"])
-            except MissingEntry:
-                return nb, resources
-            order = [(cell.name, cell.cell_type) for cell in source.source_cells]
-            answers = {cell.name for cell in source.solution_cells} - {cell.name for cell in source.grade_cells}
-        present = {c.metadata.get("nbgrader", {}).get("grade_id") for c in nb.cells}
-        for position, (name, cell_type) in enumerate(order):
-            if name not in answers or name in present:
-                continue
-            self.log.warning("%s: answer cell %s was missing; put back empty", info["student"], name)
-            cell = NotebookNode(cell_type=cell_type, metadata=NotebookNode(nbgrader=NotebookNode(
-                grade=False, solution=True, locked=False, task=False, grade_id=name, schema_version=3)),
-                source=(f"# The answer cell {name} was missing from the submission; it was put back empty.\n"
-                        "raise NotImplementedError()") if cell_type == "code" else "(missing from the submission)")
-            if cell_type == "code":
-                cell.outputs, cell.execution_count = [], None
-            before = [n for n, _ in order[:position] if n in present]
-            index = 0
-            if before:
-                index = 1 + max(i for i, c in enumerate(nb.cells)
-                                if c.metadata.get("nbgrader", {}).get("grade_id") == before[-1])
-            nb.cells.insert(index, cell)
-            present.add(name)
-        return nb, resources
-
-
-def zero_before_grading(db_url: str) -> Callable:
-    """A pre-convert hook: every autograded cell starts at zero, so a submission nbgrader
-    cannot process (not JSON, wrongly named, broken metadata) scores zero, and the log says why."""
-
-    def hook(assignment=None, student=None, notebooks=()):
-        import warnings
-
-        from nbgrader.api import Gradebook, MissingEntry
-        from traitlets.log import get_logger
-
-        logger = get_logger()
-        warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own, harmless
-        for folder in sorted({Path(nb).parent for nb in notebooks}):
-            student_id, assignment_id = folder.parent.name, folder.name
-            with Gradebook(db_url) as gradebook:
-                try:
-                    expected = [nb.name for nb in gradebook.find_assignment(assignment_id).notebooks]
-                except MissingEntry:
-                    continue
-                gradebook.update_or_create_student(student_id)
-            with Gradebook(db_url) as gradebook:
-                submission = gradebook.update_or_create_submission(assignment_id, student_id)
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        if grade.cell.cell_type == "code":
-                            grade.auto_score = 0.0
-                            grade.needs_manual_grade = False
-                gradebook.db.commit()
-            found = sorted(p.name for p in folder.glob("*.ipynb"))
-            for name in expected:
-                path = folder / f"{name}.ipynb"
-                if not path.is_file():
-                    logger.error("%s/%s: no %s.ipynb in the submission (found %s): it scores zero",
-                                 student_id, assignment_id, name, found or "no notebook")
-                    continue
-                try:
-                    json.loads(path.read_bytes())
-                except ValueError as error:
-                    logger.error("%s/%s: %s.ipynb is not a valid notebook (%s): it scores zero",
-                                 student_id, assignment_id, name, error)
-
-    return hook

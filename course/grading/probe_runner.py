@@ -1,7 +1,7 @@
 """The sandboxed half of the trusted checks: run a submission's code and report what it returns.
 
-`course.trusted` starts this in a fresh, sandboxed Python for each graded
-notebook (`python -I -m course.probe_runner JOB RESULTS`). It executes the
+`course.grading.verdicts` starts this in a fresh, sandboxed Python for each graded
+notebook (`python -I -m course.grading.probe_runner JOB RESULTS`). It executes the
 student's code cells in order and, where a test cell stood, calls the
 instructor's probe on the inputs the grader drew. It writes plain numbers
 (JSON lines) and nothing else: it never sees an expected value and decides

@@ -1,6 +1,6 @@
 """`make lab` and a student's first five minutes.
 
-`course.lab` must start JupyterLab from the project's Python on the course
+`course.commands.lab` must start JupyterLab from the project's Python on the course
 folder with nbgrader's tools on, and print a URL that works. A notebook opened
 without the data, or in a Python that lacks `course`, must say in one clear
 message what to run instead of showing a page of traceback.
@@ -20,8 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT
-from course import lab
+from course.commands import lab
+from tests.helpers import ROOT
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -176,7 +176,7 @@ def test_make_lab_prints_a_working_url_and_ctrl_c_stops_the_server(tmp_path):
         env[variable] = str(tmp_path / variable.lower())
     log = tmp_path / "lab.log"
     with open(log, "w") as handle:
-        process = subprocess.Popen([sys.executable, "-m", "course.lab", "--root", str(course), "--port", "0",
+        process = subprocess.Popen([sys.executable, "-m", "course.commands.lab", "--root", str(course), "--port", "0",
                                     "--no-browser"], env=env, stdout=handle, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     try:

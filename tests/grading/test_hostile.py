@@ -15,10 +15,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from catalogue import hostile
-from conftest import copy_course
-from course import pipeline
-from course.submissions import fill, graded_cells, solution_answers
+from course.grading import pipeline
+from course.grading.submissions import fill, graded_cells, solution_answers
+from tests.grading import hostile_catalogue as hostile
+from tests.helpers import copy_course
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.sandbox, pytest.mark.slow,
               pytest.mark.skipif(shutil.which("bwrap") is None,

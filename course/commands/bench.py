@@ -1,6 +1,6 @@
 """The course benchmark: run every solution notebook in full mode and print what it took.
 
-`make bench` (or `python -m course.bench [ASSIGNMENT ...]`) executes each
+`make bench` (or `python -m course.commands.bench [ASSIGNMENT ...]`) executes each
 `source/` notebook on this machine exactly as a student would, with fast mode
 off, and prints per assignment: wall time, the slowest cell, and every
 `RESULT name=value` line the notebook printed (accuracies, gaps). Figures go
@@ -13,12 +13,11 @@ import re
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 
-from .paths import ASSIGNMENTS, PROJECT_ROOT
+from ..paths import ASSIGNMENTS, PROJECT_ROOT
 
 RESULT = re.compile(r"^RESULT\s+(.*)$", re.MULTILINE)
 

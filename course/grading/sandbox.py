@@ -3,7 +3,7 @@
 Plain nbgrader starts each submission's kernel with the instructor's rights:
 the student's code could read `source/` (solutions, hidden tests), rewrite
 `gradebook.db` or other students' folders, or reach the network. Here the
-kernel (and every out-of-process check, see `course.trusted`) is started
+kernel (and every out-of-process check, see `course.grading.verdicts`) is started
 under `bwrap` instead:
 
 * only the system, the Python installation, the venv, `course/` and the data
@@ -16,7 +16,8 @@ under `bwrap` instead:
 
 The kernel talks to nbgrader over ZeroMQ `ipc` sockets in a private folder
 bound into the sandbox (TCP would sit in the sandbox's empty network).
-Without `bwrap` grading still works, unsandboxed, with one loud warning.
+Without a working `bwrap` grading refuses to start (`require`), naming the fix;
+`COURSE_SANDBOX=off` is the one way to grade unsandboxed, with a loud warning.
 """
 from __future__ import annotations
 
@@ -33,20 +34,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
-from nbformat.notebooknode import NotebookNode
-from nbgrader.preprocessors import Execute
-from nbgrader.utils import is_grade
-from traitlets import Integer
 
-from .paths import data_root
+from ..paths import data_root
 
 log = logging.getLogger(__name__)
 
 UNSANDBOXED_WARNING = (
-    "bubblewrap (`bwrap`) was not found: student code is graded UNSANDBOXED, with your "
-    "permissions (it can read source/ and write gradebook.db). Install bubblewrap "
-    "(e.g. `apt install bubblewrap`) before grading real submissions.")
+    "COURSE_SANDBOX=off: student code is graded UNSANDBOXED, with your permissions (it can read "
+    "source/ and write gradebook.db). Never grade real submissions like this.")
+OFF_HINT = ("To grade without the sandbox anyway (your own test notebooks only, never real submissions): "
+            "COURSE_SANDBOX=off make autograde")
+
+
+class SandboxUnavailable(RuntimeError):
+    """The sandbox cannot be created on this machine; the message names the fix."""
+
 
 # Environment variables that tune the sandbox (all optional).
 ENV_SWITCH = "COURSE_SANDBOX"            # "off" grades unsandboxed (debugging only)
@@ -80,11 +82,51 @@ os.execv(sys.argv[2], sys.argv[2:])
 """
 
 
+def sandbox_off() -> bool:
+    return os.environ.get(ENV_SWITCH, "").strip().lower() in {"0", "off", "no", "false"}
+
+
 def bwrap_path() -> str | None:
     """The `bwrap` executable, or None when it is missing or switched off with COURSE_SANDBOX=off."""
-    if os.environ.get(ENV_SWITCH, "").strip().lower() in {"0", "off", "no", "false"}:
+    return None if sandbox_off() else shutil.which("bwrap")
+
+
+_checked: dict = {}
+
+
+def problem() -> str | None:
+    """Why no sandbox can be made here, with the fix; None when one can (or COURSE_SANDBOX=off).
+
+    The check starts a real sandbox, with the same mounts, namespaces and uid
+    drop as a student's kernel, since a `bwrap` that exists can still fail
+    (a container without unprivileged user namespaces, say).
+    """
+    if sandbox_off():
         return None
-    return shutil.which("bwrap")
+    path = bwrap_path()
+    if path is None:
+        return ("bubblewrap (`bwrap`) is not installed, so student code cannot be sandboxed. "
+                "Fix: `sudo apt-get install bubblewrap` (`make system` does it when it may).")
+    if path not in _checked:
+        scratch = Path(tempfile.mkdtemp(prefix="course-sandbox-check-"))
+        try:
+            finished = run([sys.executable, "-c", "pass"], scratch, 60, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        said = (finished.stderr or b"").decode(errors="replace").strip()[-500:]
+        _checked[path] = None if finished.returncode == 0 else (
+            f"bubblewrap is installed but could not create a sandbox here ({said or finished.returncode}). "
+            "Inside Docker or Kubernetes this usually means unprivileged user namespaces are off: "
+            "see docs/grading-untrusted-code.md for what to set.")
+    return _checked[path]
+
+
+def require() -> None:
+    """Refuse to grade without a working sandbox, unless COURSE_SANDBOX=off says so."""
+    reason = problem()
+    if reason:
+        raise SandboxUnavailable(f"{reason}\n{OFF_HINT}")
 
 
 _warned = False
@@ -124,7 +166,7 @@ class Limits:
     tmp_mb: int = 512          # size of the private /tmp and /dev/shm
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         return cls(memory_mb=_env_int(ENV_MEMORY, cls.memory_mb),
                    processes=_env_int(ENV_PROCESSES, cls.processes),
                    file_mb=_env_int(ENV_FILE_SIZE, cls.file_mb))
@@ -313,7 +355,7 @@ def kill_sandbox_strays(bwrap_pid: int) -> int:
 
 def run(argv: list[str], workdir: Path, timeout: float, *, env: dict | None = None,
         logger: logging.Logger | None = None, **popen) -> subprocess.CompletedProcess:
-    """Run `argv` once in the sandbox (or plainly, with the warning, without bwrap).
+    """Run `argv` once in the sandbox (or plainly, with the warning, under COURSE_SANDBOX=off).
 
     On timeout the whole sandbox is killed; the result then has returncode -9.
     """
@@ -325,6 +367,7 @@ def run(argv: list[str], workdir: Path, timeout: float, *, env: dict | None = No
         lease = Lease(uid, [workdir])
         argv = command(argv, workdir, uid=uid)
     else:
+        require()
         warn_unsandboxed(logger)
     process = subprocess.Popen(argv, cwd=workdir, env=env, start_new_session=True, **popen)
     try:
@@ -367,6 +410,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         if not self._bwrap:
+            require()
             warn_unsandboxed(self.log)
             return await super()._async_launch_kernel(kernel_cmd, **kw)
         workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
@@ -412,105 +456,3 @@ class SandboxedKernelManager(AsyncKernelManager):
         if self._rundir is not None:
             shutil.rmtree(self._rundir, ignore_errors=True)
             self._rundir = None
-
-
-def _error_output(name: str, text: str) -> NotebookNode:
-    return NotebookNode(output_type="error", ename=name, evalue=text,
-                        traceback=[f"\x1b[0;31m{name}\x1b[0m: {text}"])
-
-
-class KernelStuck(Exception):
-    """Two cells in a row ran out of time: the kernel ignores interrupts."""
-
-
-class SandboxedExecute(Execute):
-    """nbgrader's Execute with a sandboxed kernel, and a grade for every cell whatever the kernel does.
-
-    * kernel death (`os._exit`, a crash, the memory limit) or a kernel that
-      ignores interrupts no longer aborts the whole submission: that cell and
-      every later test cell get an error saying why, earlier cells keep theirs;
-    * `clear_output` from student code cannot remove an error from a cell;
-    * a cell's text output is capped, so a print loop cannot fill the grader's memory.
-    """
-
-    max_output_chars = Integer(2_000_000, help="Text kept per cell; the rest is dropped.").tag(config=True)
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
-        super().__init__(*args, **kwargs)
-
-    def preprocess(self, nb, resources=None, km=None):
-        self._stopped = None
-        self._timeouts_in_a_row = 0
-        self._timed_out = False
-        self._chars = {}
-        self._who = (resources or {}).get("nbgrader", {}).get("student", "this submission")
-        if not bwrap_path():
-            warn_unsandboxed(self.log)
-        return super().preprocess(nb, resources, km)
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type != "code":
-            return cell, resources
-        if self._stopped is not None:
-            if is_grade(cell):
-                cell.outputs = [_error_output("NotRun", self._stopped)]
-            return cell, resources
-        self._timed_out = False
-        try:
-            result = super().preprocess_cell(cell, resources, index)
-        except (DeadKernelError, KernelStuck) as error:
-            if isinstance(error, KernelStuck):
-                reason = (f"cell {index + 1} still ran after two time-outs ({self.timeout} s each) and ignored "
-                          "interrupts, so grading stopped there")
-            else:
-                reason = (f"the kernel stopped while running cell {index + 1} (sys.exit/os._exit, a crash, "
-                          "or the memory or process limit), so later cells were not run")
-            self.log.warning("%s: %s", self._who, reason)
-            cell.outputs.append(_error_output("KernelDied" if isinstance(error, DeadKernelError) else "KernelStuck",
-                                              reason))
-            self._stopped = f"not run: {reason}"
-            return cell, resources
-        self._timeouts_in_a_row = self._timeouts_in_a_row + 1 if self._timed_out else 0
-        strays = self.km.kill_strays() if hasattr(self.km, "kill_strays") else 0
-        if strays:
-            self.log.warning("%s: cell %d left %d processes running in the sandbox; they were killed",
-                             self._who, index + 1, strays)
-        return result
-
-    async def _async_handle_timeout(self, timeout, cell=None):
-        self._timed_out = True
-        if self._timeouts_in_a_row >= 1:  # the previous cell timed out too: interrupts do not work
-            raise KernelStuck()
-        return await super()._async_handle_timeout(timeout, cell)
-
-    @staticmethod
-    def _failures(outs) -> list:
-        return [o for o in outs if o.get("output_type") == "error"
-                or (o.get("output_type") == "stream" and o.get("name") == "stderr")]
-
-    def clear_output(self, outs, msg, cell_index):
-        kept = self._failures(outs)
-        super().clear_output(outs, msg, cell_index)
-        if kept and not msg["content"].get("wait"):
-            outs[:0] = kept
-
-    def output(self, outs, msg, display_id, cell_index):
-        if self.clear_before_next_output:  # a delayed clear_output(wait=True) is about to run
-            kept = self._failures(outs)
-            out = self._capped_output(outs, msg, display_id, cell_index)
-            outs[:0] = [o for o in kept if o not in outs]
-            return out
-        return self._capped_output(outs, msg, display_id, cell_index)
-
-    def _capped_output(self, outs, msg, display_id, cell_index):
-        if msg["msg_type"] == "stream":
-            used = self._chars.get(cell_index, 0)
-            text = msg["content"].get("text", "")
-            if used >= self.max_output_chars:
-                return None
-            self._chars[cell_index] = used + len(text)
-            if used + len(text) > self.max_output_chars:
-                msg["content"]["text"] = text[: self.max_output_chars - used] + \
-                    "\n... output cut by the grader (too long) ...\n"
-        return super().output(outs, msg, display_id, cell_index)

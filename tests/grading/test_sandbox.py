@@ -11,8 +11,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course import sandbox
-
+from course.grading import sandbox
 
 
 def needs_bwrap(test):
@@ -79,7 +78,7 @@ def test_command_isolates_and_binds_only_what_is_needed(tmp_path):
     binds = {args[i + 1]: args[i] for i, a in enumerate(args) if a in {"--bind", "--ro-bind"}}
     assert binds[str(workdir.resolve())] == "--bind"
     assert binds[str(Path(sys.prefix).resolve())] == "--ro-bind"
-    assert binds[str(Path(sandbox.__file__).resolve().parent)] == "--ro-bind"
+    assert binds[str(Path(sandbox.__file__).resolve().parent.parent)] == "--ro-bind"  # the course package
     assert all(mode == "--ro-bind" for path, mode in binds.items() if path != str(workdir.resolve()))
     assert str(tmp_path / "course") not in binds and str(Path.home()) not in binds
     assert args[args.index("/dev/null") - 1] == "--ro-bind"
@@ -192,11 +191,40 @@ def test_a_sandboxed_kernel_runs_a_notebook(tmp_path):
     assert texts[2].split()[0] == "False" and texts[2].split()[1] in ("0", "PermissionError")
 
 
-def test_without_bwrap_grading_still_runs_with_one_warning(tmp_path, monkeypatch, caplog):
+def test_without_bwrap_grading_refuses_and_names_the_fix(tmp_path, monkeypatch):
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.delenv("COURSE_SANDBOX", raising=False)
+    with pytest.raises(sandbox.SandboxUnavailable) as refused:
+        sandbox.run([sys.executable, "-c", "open('ran', 'w')"], tmp_path, timeout=60)
+    assert "apt-get install bubblewrap" in str(refused.value) and "COURSE_SANDBOX=off" in str(refused.value)
+    assert not (tmp_path / "ran").exists()
+
+
+def test_a_bwrap_that_cannot_make_namespaces_is_refused_with_the_reason(tmp_path, monkeypatch):
+    fake = tmp_path / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.delenv("COURSE_SANDBOX", raising=False)
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: str(fake))
+    monkeypatch.setattr(sandbox, "_checked", {})
+    reason = sandbox.problem()
+    assert "No permissions to create new namespace" in reason and "user namespaces" in reason
+    with pytest.raises(sandbox.SandboxUnavailable):
+        sandbox.require()
+
+
+@needs_bwrap
+def test_a_working_bwrap_passes_the_check(monkeypatch):
+    monkeypatch.delenv("COURSE_SANDBOX", raising=False)
+    monkeypatch.setattr(sandbox, "_checked", {})
+    assert sandbox.problem() is None
+
+
+def test_switched_off_it_runs_unsandboxed_with_one_warning(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("COURSE_SANDBOX", "off")
     monkeypatch.setattr(sandbox, "_warned", False)
-    assert sandbox.bwrap_path() is None
-    with caplog.at_level(logging.WARNING, logger="course.sandbox"):
+    assert sandbox.bwrap_path() is None and sandbox.problem() is None
+    with caplog.at_level(logging.WARNING, logger="course.grading.sandbox"):
         first = sandbox.run([sys.executable, "-c", "print('ran')"], tmp_path, timeout=60, stdout=subprocess.PIPE)
         second = sandbox.run([sys.executable, "-c", "print('ran')"], tmp_path, timeout=60, stdout=subprocess.PIPE)
     assert first.stdout.strip() == b"ran" == second.stdout.strip()
@@ -206,17 +234,22 @@ def test_without_bwrap_grading_still_runs_with_one_warning(tmp_path, monkeypatch
     assert manager.transport == "tcp"
 
 
-def test_switching_the_sandbox_off_is_explicit(monkeypatch):
-    monkeypatch.setenv("COURSE_SANDBOX", "off")
-    assert sandbox.bwrap_path() is None
+def test_make_autograde_refuses_without_a_sandbox_and_says_why_on_the_terminal(tmp_path, monkeypatch, capsys):
+    from course.grading import pipeline
+
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    monkeypatch.delenv("COURSE_SANDBOX", raising=False)
+    assert pipeline.main(["autograde", "--root", str(tmp_path)]) == 1
+    said = capsys.readouterr().err
+    assert "apt-get install bubblewrap" in said and "COURSE_SANDBOX=off make autograde" in said
 
 
 @pytest.mark.pipeline
-def test_grading_without_bwrap_still_grades_and_says_so(tmp_path, monkeypatch):
-    """The whole autograde step with the sandbox unavailable: same grades, one loud warning."""
-    from conftest import copy_course
-    from course import pipeline
-    from course.submissions import fill, graded_cells, solution_answers
+def test_grading_with_the_sandbox_off_still_grades_and_says_so(tmp_path, monkeypatch, capsys):
+    """The whole autograde step with COURSE_SANDBOX=off: same grades, one loud warning on the terminal."""
+    from course.grading import pipeline
+    from course.grading.submissions import fill, graded_cells, solution_answers
+    from tests.helpers import copy_course
 
     monkeypatch.setenv("COURSE_SANDBOX", "off")
     assignment = "01_convolution"
@@ -226,9 +259,8 @@ def test_grading_without_bwrap_still_grades_and_says_so(tmp_path, monkeypatch):
     source = course / "source" / assignment / f"{assignment}.ipynb"
     fill(release, solution_answers(source), course / "submitted" / "good" / assignment / f"{assignment}.ipynb")
     fill(release, {}, course / "submitted" / "blank" / assignment / f"{assignment}.ipynb")
-    log = pipeline.nbgrader(course, "autograde", assignment, "--force")
-    text = log.stdout + log.stderr
-    assert text.count("UNSANDBOXED") == 1, text[-3000:]
+    assert pipeline.main(["autograde", "--root", str(course), "--assignment", assignment]) == 0
+    assert capsys.readouterr().err.count("UNSANDBOXED") == 1  # on the terminal, not only in nbgrader's log
     points = graded_cells(source)
     good = pipeline.cell_scores(course, assignment, "good")
     blank = pipeline.cell_scores(course, assignment, "blank")

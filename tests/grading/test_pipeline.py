@@ -1,7 +1,7 @@
 """The graders grade: release stays in sync, and autograde gives the scores it must.
 
 For every assignment a class is built from the release: the solutions, the
-blank release, and one student per typical mistake in `tests/catalogue/`.
+blank release, and one student per typical mistake in `source/<assignment>/mistakes.py`.
 Scores are read from the gradebook, cell by cell.
 """
 import json
@@ -12,21 +12,27 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import ROOT, copy_course
-from course import demo, pipeline, trusted
+from course.grading import demo, pipeline, verdicts
+from course.grading.submissions import HIDDEN_BLOCK, SOLUTION_BLOCK, fill, graded_cells, nbgrader_meta, solution_answers
 from course.paths import ASSIGNMENTS
-from course.submissions import HIDDEN_BLOCK, SOLUTION_BLOCK, fill, nbgrader_meta, solution_answers, graded_cells
+from tests.helpers import ROOT, copy_course
 
 pytestmark = pytest.mark.pipeline
 PRESENT = pipeline.present(ROOT, ASSIGNMENTS)
 
 
-def test_every_assignment_of_the_course_has_its_source_release_catalogue_and_probes():
+def test_every_assignment_is_one_folder_with_its_notebook_probes_and_mistakes():
     for assignment in ASSIGNMENTS:
         for path in (f"source/{assignment}/{assignment}.ipynb", f"source/{assignment}/probes.py",
-                     f"release/{assignment}/{assignment}.ipynb", f"tests/catalogue/{assignment}.py"):
+                     f"source/{assignment}/{demo.MISTAKES_FILE}", f"release/{assignment}/{assignment}.ipynb"):
             assert (ROOT / path).is_file(), f"{path} is missing"
     assert PRESENT == list(ASSIGNMENTS)
+
+
+@pytest.mark.parametrize("assignment", PRESENT)
+def test_release_holds_the_notebook_and_nothing_else(assignment):
+    released = sorted(p.relative_to(ROOT / "release" / assignment) for p in (ROOT / "release" / assignment).rglob("*"))
+    assert released == [Path(f"{assignment}.ipynb")], f"release/{assignment}/ holds {released}"
 
 
 def _normalised(path: Path) -> dict:
@@ -127,10 +133,10 @@ def test_autograde_gives_exactly_the_expected_points(graded_class, assignment, s
 
 
 def _trusted_failures(course: Path, assignment: str, student: str) -> set:
-    """Test cells whose trusted verdict failed: course.trusted puts its error at the top of their outputs."""
+    """Test cells whose trusted verdict failed: course.grading.verdicts puts its error at the top of their outputs."""
     graded = nbformat.read(str(course / "autograded" / student / assignment / f"{assignment}.ipynb"), as_version=4)
     return {nbgrader_meta(cell)["grade_id"] for cell in graded.cells
-            if any(o.get("ename") == trusted.ERROR_NAME for o in cell.get("outputs", []))}
+            if any(o.get("ename") == verdicts.ERROR_NAME for o in cell.get("outputs", []))}
 
 
 @pytest.mark.parametrize("assignment", PRESENT)

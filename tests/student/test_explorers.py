@@ -10,7 +10,6 @@ import torch.nn.functional as F  # noqa: E402
 
 from course import explorers  # noqa: E402
 
-
 # --- pure functions --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("n,kernel,stride,padding,expected", [

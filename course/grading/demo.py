@@ -1,9 +1,9 @@
 """A demo class in `submitted/`, so a grading round can be tried before real students exist.
 
 alice submits the solutions, bob the untouched release, carol the solutions
-with the typical mistakes that `tests/catalogue/` marks for the demo. Their
+with the typical mistakes that `source/<assignment>/mistakes.py` marks for the demo. Their
 answers are typed into the released notebooks, as a student would.
-`python -m course.demo` builds the class; `python -m course.demo check`
+`python -m course.grading.demo` builds the class; `python -m course.grading.demo check`
 compares the gradebook with the scores each student must get.
 """
 import importlib.util
@@ -11,16 +11,17 @@ import shutil
 import sys
 from pathlib import Path
 
+from ..paths import ASSIGNMENTS, PROJECT_ROOT
 from . import pipeline
-from .paths import ASSIGNMENTS, PROJECT_ROOT
-from .submissions import fill, solution_answers, graded_cells
+from .submissions import fill, graded_cells, solution_answers
 
+MISTAKES_FILE = "mistakes.py"
 STUDENTS = {"alice": "the solutions", "bob": "the blank release", "carol": "a few typical mistakes"}
 
 
 def catalogue(assignment: str, root: Path = PROJECT_ROOT) -> dict:
-    """The module `tests/catalogue/<assignment>.py` as a dict of its names (empty if absent)."""
-    path = Path(root) / "tests" / "catalogue" / f"{assignment}.py"
+    """The assignment's catalogue of mistakes, `source/<assignment>/mistakes.py`, as a dict of its names."""
+    path = Path(root) / "source" / assignment / MISTAKES_FILE
     if not path.is_file():
         return {}
     spec = importlib.util.spec_from_file_location(f"catalogue_{assignment}", path)

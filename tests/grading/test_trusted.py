@@ -10,12 +10,13 @@ import pytest
 from nbformat.notebooknode import NotebookNode
 from nbgrader.utils import determine_grade
 
-from conftest import ROOT
-from course import pipeline, trusted
+from course.grading import pipeline, verdicts
+from course.grading import probe as probe_api
+from course.grading.submissions import graded_cells, nbgrader_meta, solution_answers
 from course.paths import ASSIGNMENTS
-from course.submissions import graded_cells, nbgrader_meta, solution_answers
+from tests.helpers import ROOT
 
-WITH_PROBES = [a for a in pipeline.present(ROOT, ASSIGNMENTS) if trusted.probes_path(ROOT / "source" / a).is_file()]
+WITH_PROBES = [a for a in pipeline.present(ROOT, ASSIGNMENTS) if probe_api.probes_path(ROOT / "source" / a).is_file()]
 
 
 def answered(assignment: str, answers: dict) -> NotebookNode:
@@ -31,23 +32,23 @@ def answered(assignment: str, answers: dict) -> NotebookNode:
 
 
 def trusted_verdicts(assignment: str, notebook, tmp_path: Path, student: str = "someone") -> dict:
-    path = trusted.probes_path(ROOT / "source" / assignment)
-    probes = trusted.load_probes(path)
+    path = probe_api.probes_path(ROOT / "source" / assignment)
+    probes = probe_api.load_probes(path)
 
     def draw(probe):
-        rng = np.random.default_rng(trusted.seed_for(path, assignment, assignment, student, probe.grade_id))
+        rng = np.random.default_rng(probe_api.seed_for(path, assignment, assignment, student, probe.grade_id))
         return probe.inputs(rng) if probe.inputs else {}
 
-    steps, inputs = trusted.plan(notebook, probes, draw)
+    steps, inputs = verdicts.plan(notebook, probes, draw)
     # As under `nbgrader autograde`, which sets NBGRADER_EXECUTION: the notebooks run in fast mode.
     with mock.patch.dict(os.environ, {"NBGRADER_EXECUTION": "autograde"}):
-        records, stopped = trusted.run_probes(steps, tmp_path, step_timeout=60)
-    return trusted.verdicts(records, probes, inputs, stopped)
+        records, stopped = verdicts.run_probes(steps, tmp_path, step_timeout=60)
+    return verdicts.verdicts(records, probes, inputs, stopped)
 
 
 @pytest.mark.parametrize("assignment", WITH_PROBES)
 def test_every_probe_checks_a_graded_cell(assignment):
-    probes = trusted.load_probes(trusted.probes_path(ROOT / "source" / assignment))
+    probes = probe_api.load_probes(probe_api.probes_path(ROOT / "source" / assignment))
     assert set(probes) <= set(graded_cells(ROOT / "source" / assignment / f"{assignment}.ipynb"))
     assert not (ROOT / "source" / assignment / "__pycache__").exists()
 
@@ -59,9 +60,9 @@ SOURCE_ASSIGNMENTS = sorted(p.parent.name for p in (ROOT / "source").glob("*/*.i
 def test_every_graded_test_cell_has_a_probe_and_every_probe_a_test_cell(assignment):
     """A test cell without a probe could be passed by code that patches the checks in its own kernel."""
     notebook = nbformat.read(str(ROOT / "source" / assignment / f"{assignment}.ipynb"), as_version=4)
-    test_cells = [c.metadata.nbgrader["grade_id"] for c in notebook.cells if trusted.is_test_cell(c)]
+    test_cells = [c.metadata.nbgrader["grade_id"] for c in notebook.cells if verdicts.is_test_cell(c)]
     assert test_cells and len(test_cells) == len(set(test_cells)), test_cells
-    probes = trusted.load_probes(trusted.probes_path(ROOT / "source" / assignment))
+    probes = probe_api.load_probes(probe_api.probes_path(ROOT / "source" / assignment))
     assert sorted(set(test_cells) - set(probes)) == [], "test cells without a probe"
     assert sorted(set(probes) - set(test_cells)) == [], "probes that name no graded test cell"
     for grade_id, probe in probes.items():
@@ -77,22 +78,22 @@ def test_probes_pass_the_solution(assignment, tmp_path):
 def test_inputs_are_the_same_on_every_run_and_differ_between_students(tmp_path):
     secret = tmp_path / "probes.py"
     secret.write_text("PROBES = []\n")
-    first = trusted.seed_for(secret, "01", "01", "alice", "test_x")
-    assert first == trusted.seed_for(secret, "01", "01", "alice", "test_x")
-    assert first != trusted.seed_for(secret, "01", "01", "bob", "test_x")
+    first = probe_api.seed_for(secret, "01", "01", "alice", "test_x")
+    assert first == probe_api.seed_for(secret, "01", "01", "alice", "test_x")
+    assert first != probe_api.seed_for(secret, "01", "01", "bob", "test_x")
     secret.write_text("PROBES = []  # another secret\n")
-    assert first != trusted.seed_for(secret, "01", "01", "alice", "test_x")
+    assert first != probe_api.seed_for(secret, "01", "01", "alice", "test_x")
 
 
 def test_verdicts_trust_only_the_first_answer_and_name_what_went_wrong():
-    probe = trusted.Probe("test_x", collect=lambda ns, data: None,
+    probe = probe_api.Probe("test_x", collect=lambda ns, data: None,
                           judge=lambda data, answer: None if answer == [1, 2] else "wrong")
     probes = {"test_x": probe, "test_y": probe, "test_z": probe}
     inputs = {"test_x": {}, "test_y": {}, "test_z": {}}
     records = [{"ready": True}, "garbage", {"cell": 3},
                {"probe": "test_x", "answer": [9, 9]}, {"probe": "test_x", "answer": [1, 2]},
                {"probe": "test_y", "error": "NameError: name 'f' is not defined"}, {"cell": 5}]
-    results = trusted.verdicts(records, probes, inputs, "the checking process stopped (exit status 1)")
+    results = verdicts.verdicts(records, probes, inputs, "the checking process stopped (exit status 1)")
     assert results["test_x"] == "wrong"
     assert "NameError" in results["test_y"]
     assert "cell 6" in results["test_z"] and "exit status 1" in results["test_z"]
@@ -111,11 +112,11 @@ def test_a_failed_trusted_check_scores_zero_even_after_a_forged_partial_credit()
               "data": {"text/plain": "3"}}
     cell = _test_cell([forged])
     assert determine_grade(cell)[0] == 3  # what plain nbgrader would give
-    trusted.neutralise_partial_credit(cell)
+    verdicts.neutralise_partial_credit(cell)
     assert determine_grade(cell)[0] == 3  # no error: the points stand, a full pass
-    trusted.fail_cell(cell, "convolution2d: wrong values")
+    verdicts.fail_cell(cell, "convolution2d: wrong values")
     assert determine_grade(cell)[0] == 0
-    assert cell.outputs[0].ename == trusted.ERROR_NAME and "wrong values" in cell.outputs[0].evalue
+    assert cell.outputs[0].ename == verdicts.ERROR_NAME and "wrong values" in cell.outputs[0].evalue
 
 
 def test_a_forged_partial_credit_is_not_read_as_a_score():
@@ -123,12 +124,12 @@ def test_a_forged_partial_credit_is_not_read_as_a_score():
                         "data": {"text/plain": "0.5"}},
                        {"output_type": "error", "ename": "AssertionError", "evalue": "", "traceback": []}])
     assert determine_grade(cell)[0] == 0.5  # plain nbgrader: the forged number wins over the error
-    trusted.neutralise_partial_credit(cell)
+    verdicts.neutralise_partial_credit(cell)
     assert determine_grade(cell)[0] == 0
 
 
 def test_probe_answers_are_plain_data():
-    from course.probe_runner import decode, encode
+    from course.grading.probe_runner import decode, encode
 
     value = {"a": np.arange(6).reshape(2, 3), "b": (1, 2.5), "c": np.float32(1.5)}
     assert decode(encode(value))["a"].dtype == np.int64
@@ -140,8 +141,8 @@ def test_probe_answers_are_plain_data():
 
 def test_the_plan_runs_student_cells_only_up_to_each_probed_test():
     notebook = answered("01_convolution", {})
-    probes = trusted.load_probes(trusted.probes_path(ROOT / "source" / "01_convolution"))
-    steps, inputs = trusted.plan(copy.deepcopy(notebook), probes, lambda probe: {})
+    probes = probe_api.load_probes(probe_api.probes_path(ROOT / "source" / "01_convolution"))
+    steps, inputs = verdicts.plan(copy.deepcopy(notebook), probes, lambda probe: {})
     kinds = ["probe:" + s["probe"] if "probe" in s else "cell" for s in steps]
     assert kinds[-1] == "probe:test_convolution2d" and set(inputs) == set(probes)
     texts = "\n".join(s.get("source", "") for s in steps)

@@ -23,7 +23,7 @@ import urllib.request
 import webbrowser
 from pathlib import Path
 
-from .paths import PROJECT_ROOT
+from ..paths import PROJECT_ROOT
 
 # nbgrader's server parts, switched on explicitly so a stray `disable` elsewhere cannot hide them.
 SERVER_EXTENSIONS = (
