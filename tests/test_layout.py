@@ -3,6 +3,7 @@ import ast
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -79,3 +80,32 @@ def test_an_assignment_folder_holds_only_its_notebook_probes_and_catalogues(assi
     allowed = {f"{assignment}.ipynb", "probes.py", "mistakes.py", "fair.py"}
     present = {p.name for p in (ROOT / "source" / assignment).iterdir() if p.name not in {"__pycache__", ".ipynb_checkpoints"}}
     assert present <= allowed, f"source/{assignment}/ also holds {sorted(present - allowed)}"
+
+
+def fixture_names(path) -> list:
+    tree = ast.parse(path.read_text())
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            for decorator in node.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if ast.unparse(target) in {"pytest.fixture", "fixture"}:
+                    names.append(node.name)
+    return names
+
+
+def test_every_fixture_has_a_name_of_its_own():
+    """Two fixtures of one name shadow each other depending on which module asks: that collided once."""
+    seen = {}
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        for name in fixture_names(path):
+            assert name not in seen, f"fixture {name!r} is defined in {seen[name]} and {path.relative_to(ROOT)}"
+            seen[name] = path.relative_to(ROOT)
+    assert "graded_class" in seen
+
+
+def test_no_test_module_edits_sys_path():
+    edits = ("sys.path.insert", "sys.path.append")
+    for path in sorted((ROOT / "tests").rglob("*.py")):
+        if path.resolve() != Path(__file__).resolve():
+            assert not any(edit in path.read_text() for edit in edits), f"{path.relative_to(ROOT)} edits sys.path"
