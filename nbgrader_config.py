@@ -14,7 +14,7 @@ from nbgrader.preprocessors import (
                                     SaveAutoGrades,
 )
 
-from course.grading import execute, probe, recovery, sandbox, verdicts
+from course.grading import execute, probe, recovery, sandbox, stderr, verdicts
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -62,6 +62,7 @@ c.OverwriteCells.add_missing_cells = True
 c.Autograde.autograde_preprocessors = [
     execute.SandboxedExecute,
     verdicts.TrustedVerdicts,
+    stderr.StderrIsNotFailure,
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,
