@@ -32,7 +32,7 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 # A student's notebook never pulls in stray files from their folder, and the
 # instructor-only probes (source/<assignment>/probes.py) are neither released
 # nor copied next to a submission when it is autograded.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", probe.PROBES_FILE, "mistakes.py"]
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", probe.PROBES_FILE, "mistakes.py", "fair.py"]
 
 # Grading runs in fast mode (NBGRADER_EXECUTION is set), so no cell should
 # come near this; it only stops a runaway loop on a CPU laptop.

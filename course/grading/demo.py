@@ -16,18 +16,24 @@ from . import pipeline
 from .submissions import fill, graded_cells, solution_answers
 
 MISTAKES_FILE = "mistakes.py"
+FAIR_FILE = "fair.py"
 STUDENTS = {"alice": "the solutions", "bob": "the blank release", "carol": "a few typical mistakes"}
 
 
-def catalogue(assignment: str, root: Path = PROJECT_ROOT) -> dict:
-    """The assignment's catalogue of mistakes, `source/<assignment>/mistakes.py`, as a dict of its names."""
-    path = Path(root) / "source" / assignment / MISTAKES_FILE
+def catalogue(assignment: str, root: Path = PROJECT_ROOT, file: str = MISTAKES_FILE) -> dict:
+    """An assignment's catalogue, `source/<assignment>/<file>` (the mistakes by default), as a dict of its names."""
+    path = Path(root) / "source" / assignment / file
     if not path.is_file():
         return {}
-    spec = importlib.util.spec_from_file_location(f"catalogue_{assignment}", path)
+    spec = importlib.util.spec_from_file_location(f"catalogue_{assignment}_{Path(file).stem}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return vars(module)
+
+
+def fair_answers(assignment: str, root: Path = PROJECT_ROOT) -> list[dict]:
+    """The correct but unusual answers of `source/<assignment>/fair.py` (its FAIR list): each keeps full marks."""
+    return list(catalogue(assignment, root, FAIR_FILE).get("FAIR", []))
 
 
 def demo_mistakes(assignment: str, root: Path = PROJECT_ROOT) -> list[dict]:

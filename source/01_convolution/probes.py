@@ -9,6 +9,8 @@ from scipy.signal import correlate2d
 from course.grading.probe import Probe, compare_arrays, describe
 from course.grading.probe_kit import CONVOLUTIONS, forbidden, loop_answers, opening_problem
 
+# What float32 arithmetic (a correct answer) can be off by, relative and absolute, for these sizes.
+FLOAT32 = 1e-5
 BY_HAND_IMAGE = np.array([[0, 200, 200], [0, 0, 200], [0, 0, 0]], dtype=float)
 
 
@@ -76,8 +78,9 @@ def judge_convolution(data, answer):
         return problem
     for case, got in zip(data["cases"], answer["outputs"]):
         image, kernel = case["image"], case["kernel"]
-        exact = image.dtype.kind == "i"
-        problem = compare_arrays(got, correlate2d(image, kernel, "valid"), exact=exact, rtol=1e-10, atol=1e-10)
+        exact = image.dtype.kind == "i"  # whole numbers: exact even in float32
+        # float32 arithmetic is a correct answer too, so the tolerance is float32's, not float64's
+        problem = compare_arrays(got, correlate2d(image, kernel, "valid"), exact=exact, rtol=FLOAT32, atol=FLOAT32)
         if problem:
             return f"convolution2d: {problem} for a hidden {describe(image)} image with a {describe(kernel)} kernel"
     return None

@@ -12,6 +12,8 @@ from course import xo_reference as ref
 from course.grading.probe import Probe, compare_arrays, describe_shape
 from course.grading.probe_kit import forbidden, loop_answers, opening_problem
 
+# What float32 arithmetic (a correct answer) can be off by, relative and absolute, for these sizes.
+FLOAT32 = 1e-6
 BY_HAND_IMAGE = np.array([[0, 0, 0, 1], [0, 0, 1, 2], [0, 0, 2, 3], [0, 1, 2, 3]], dtype=float)
 BY_HAND_KERNEL = np.array([[0, 0, 2], [0, 1, 2], [0, 2, 3]], dtype=float)
 
@@ -57,14 +59,15 @@ def cases_for(function_name):
     return lambda rng: dict(pool_cases(rng), function=function_name)
 
 
-def _judge_pool(data, answer, name, reference, names, rtol):
+def _judge_pool(data, answer, name, reference, names):
     if problem := opening_problem(name, answer, names, "must use loops, not a library (it refers to {used})",
                                   data["cases"]):
         return problem
     for case, got in zip(data["cases"], answer["outputs"]):
         x = torch.from_numpy(np.asarray(case["x"], dtype=float))[None, None]
         want = reference(x, case["k"], case["s"])[0, 0].numpy()
-        problem = compare_arrays(got, want, rtol=rtol, atol=1e-12)
+        # float32 arithmetic is a correct answer too: float32's tolerance, not float64's
+        problem = compare_arrays(got, want, rtol=FLOAT32, atol=FLOAT32)
         if problem:
             stride = "its default stride" if case["s"] is None else f"stride {case['s']}"
             return (f"{name}: {problem} for a hidden {describe_shape(case['x'])} input, "
@@ -73,12 +76,11 @@ def _judge_pool(data, answer, name, reference, names, rtol):
 
 
 def judge_max_pool(data, answer):
-    return _judge_pool(data, answer, "max_pool2d", F.max_pool2d, forbidden("block_reduce", "max_pool2d", "MaxPool2d"), 0)
+    return _judge_pool(data, answer, "max_pool2d", F.max_pool2d, forbidden("block_reduce", "max_pool2d", "MaxPool2d"))
 
 
 def judge_avg_pool(data, answer):
-    return _judge_pool(data, answer, "avg_pool2d", F.avg_pool2d, forbidden("block_reduce", "avg_pool2d", "AvgPool2d"),
-                       1e-10)
+    return _judge_pool(data, answer, "avg_pool2d", F.avg_pool2d, forbidden("block_reduce", "avg_pool2d", "AvgPool2d"))
 
 
 # ---- exercise 4: Net4 ----------------------------------------------------------------------------

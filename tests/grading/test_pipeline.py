@@ -1,7 +1,8 @@
 """The graders grade: release stays in sync, and autograde gives the scores it must.
 
 For every assignment a class is built from the release: the solutions, the
-blank release, and one student per typical mistake in `source/<assignment>/mistakes.py`.
+blank release, one student per typical mistake in `source/<assignment>/mistakes.py`, and
+a few students (fair1, fair2, ...) who give the correct but unusual answers of `source/<assignment>/fair.py`.
 Scores are read from the gradebook, cell by cell.
 """
 import json
@@ -90,7 +91,20 @@ def _students(course: Path, assignment: str) -> dict:
         fill(release, dict(solutions, **{mistake["cell"]: mistake["code"]}),
              submitted / student / assignment / f"{assignment}.ipynb")
         plan[student] = set(demo.lost_cells(mistake))
+    for student, answers in _fair_students(assignment, course).items():
+        fill(release, dict(solutions, **answers), submitted / student / assignment / f"{assignment}.ipynb")
+        plan[student] = set()
     return plan
+
+
+def _fair_students(assignment: str, root: Path = ROOT) -> dict:
+    """student id -> {solution cell: fair answer}: fair1 takes every exercise's first fair answer, fair2 the
+    second, and so on, so that a few students grade the whole fair catalogue (source/<assignment>/fair.py)."""
+    students, per_cell = {}, {}
+    for answer in demo.fair_answers(assignment, root):
+        number = per_cell[answer["cell"]] = per_cell.get(answer["cell"], 0) + 1
+        students.setdefault(f"fair{number}", {})[answer["cell"]] = answer["code"]
+    return students
 
 
 def _grade(base: Path, assignment: str):
@@ -117,6 +131,8 @@ def _cases():
         yield assignment, "blank"
         for number, mistake in enumerate(demo.catalogue(assignment).get("WRONG", []), 1):
             yield pytest.param(assignment, f"wrong{number:02d}", id=f"{assignment}-{mistake['name']}")
+        for student in _fair_students(assignment):
+            yield pytest.param(assignment, student, id=f"{assignment}-{student}")
 
 
 @pytest.mark.parametrize("assignment,student", list(_cases()))
@@ -146,6 +162,21 @@ def test_every_graded_exercise_has_two_typical_mistakes_in_the_catalogue(assignm
     for cell in points:
         count = sum(cell in demo.lost_cells(m) for m in mistakes)
         assert count >= 2, f"{assignment}: only {count} catalogued mistakes for {cell}"
+
+
+@pytest.mark.parametrize("assignment", PRESENT)
+def test_every_graded_exercise_has_three_fair_answers(assignment):
+    """Correct but unusual answers (other loop orders and dtypes, warnings, progress bars on stderr...) keep
+    full marks; each graded exercise has at least three of them in source/<assignment>/fair.py."""
+    points = graded_cells(ROOT / "source" / assignment / f"{assignment}.ipynb")
+    answers = demo.fair_answers(assignment)
+    solutions = solution_answers(ROOT / "source" / assignment / f"{assignment}.ipynb")
+    for answer in answers:
+        assert answer["cell"] in solutions, f"{assignment}: fair answer {answer['name']!r} for unknown cell"
+        assert answer["code"] != solutions[answer["cell"]], f"{assignment}: {answer['name']!r} is the solution"
+    for cell in points:
+        count = sum(cell in demo.lost_cells(a) for a in answers)
+        assert count >= 3, f"{assignment}: only {count} fair answers for {cell}"
 
 
 @pytest.mark.parametrize("assignment", PRESENT)
