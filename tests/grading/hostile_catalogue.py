@@ -10,8 +10,8 @@ Each entry:
            None: no submission is recorded at all
   reason   a regex that must appear in the student's graded outputs or in the grading log
 
-Plain nbgrader gives several of these full marks (see tests/test_hostile.py
-and the README): the trusted verdicts and the sandbox are what stop them.
+Plain nbgrader gives several of these full marks (see tests/grading/test_hostile.py
+and docs/grading-untrusted-code.md): the trusted verdicts and the sandbox are what stop them.
 """
 import json
 

@@ -1,7 +1,7 @@
 """Hostile submissions gain nothing, and the rest of the class is graded as if they were not there.
 
 One class is autograded twice in a temporary copy of the course: a good
-student, a blank one, and one student per entry of tests/catalogue/hostile.py.
+student, a blank one, and one student per entry of tests/grading/hostile_catalogue.py.
 Cells get a short time limit and the sandbox a small memory limit, so the
 loops and the memory hog end quickly. Everything here needs bubblewrap.
 """
