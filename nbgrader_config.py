@@ -43,9 +43,9 @@ c.Execute.interrupt_on_timeout = True
 c.Execute.allow_errors = True
 c.Execute.raise_on_iopub_timeout = False
 
-# Grading code we cannot trust (README, "Grading code you cannot trust"):
+# Grading code we cannot trust (docs/grading-untrusted-code.md):
 # student kernels run in a bubblewrap sandbox (course/grading/sandbox.py) that also
-# survives dying or stuck kernels; every test cell with a probe gets a second
+# (course/grading/execute.py) survives dying or stuck kernels; every test cell with a probe gets a second
 # verdict computed outside the student's reach (course/grading/verdicts.py); deleted
 # test and answer cells are put back; and every autograded cell starts at
 # zero, so a submission nbgrader cannot process scores zero, with the reason

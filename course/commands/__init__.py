@@ -1,1 +1,1 @@
-"""The instructor's commands that are neither grading nor teaching: `make lab`, `make bench`."""
+"""The instructor's commands beside grading: `make system`, `make lab`, `make bench`, `make handout`."""

@@ -27,7 +27,8 @@ class Probe:
 
     `collect(ns, data)` runs in the sandbox (ns: the student's namespace) and
     returns plain numbers: it must be a top-level function that uses only its
-    arguments, builtins and `np`. `inputs(rng)` draws the hidden inputs in the
+    arguments, builtins, `np` and the names of `course.grading.probe_kit`
+    (import those in the probe file too, for its judges). `inputs(rng)` draws the hidden inputs in the
     grader; `judge(data, answer)` compares in the grader and returns None
     when the answer is right, else the reason the student will read.
     """

@@ -9,6 +9,7 @@ no grade, so whatever student code does to this process can only change the
 student's own answers.
 """
 import builtins
+import importlib.util
 import json
 import os
 import signal
@@ -18,8 +19,22 @@ import numpy as np
 
 # Taken before any student code runs: probes call the real builtins even if a cell rebinds them.
 CLEAN_BUILTINS = dict(vars(builtins))
-FUNCTION_CODE = type(lambda: None).__code__  # the descriptor, so an object posing as a function fails
-CODE = type(FUNCTION_CODE.__get__(lambda: None))
+
+
+def _kit() -> dict:
+    """The names of `course.grading.probe_kit`, which every probe finds in its namespace.
+
+    Run from the kit's source with the clean builtins, as the probes are, so that a cell that
+    rebinds `sorted` or `type` cannot change what the kit's helpers report.
+    """
+    path = importlib.util.find_spec("course.grading.probe_kit").origin
+    with open(path) as handle:
+        namespace = {"__name__": "course.grading.probe_kit", "__file__": path, "__builtins__": CLEAN_BUILTINS}
+        exec(compile(handle.read(), path, "exec"), namespace)
+    return {name: namespace[name] for name in namespace["__all__"]}
+
+
+KIT = _kit()
 
 ARRAY = "__ndarray__"
 DTYPES = {"float64", "float32", "int64", "int32", "bool", "uint8"}
@@ -54,19 +69,6 @@ def decode(value):
     if isinstance(value, list):
         return [decode(v) for v in value]
     return value
-
-
-def referenced_names(function) -> set:
-    """Every global name `function` and the functions nested in it refer to, for "loops, not a library" rules.
-
-    Probes call it from the sandbox (it is in their namespace) instead of each carrying its own copy.
-    """
-    names, todo = set(), [FUNCTION_CODE.__get__(function)]
-    while todo:
-        current = todo.pop()
-        names.update(current.co_names)
-        todo.extend(c for c in current.co_consts if type(c) is CODE)
-    return names
 
 
 class StepTimeout(Exception):
@@ -122,8 +124,7 @@ def main(job_path: str, results_path: str) -> int:
             finally:
                 signal.alarm(0)
             continue
-        namespace = {"np": np, "referenced_names": referenced_names, "__name__": "probe",
-                     "__builtins__": CLEAN_BUILTINS}
+        namespace = {"np": np, **KIT, "__name__": "probe", "__builtins__": CLEAN_BUILTINS}
         signal.alarm(step_seconds)
         try:
             exec(compile(step["code"], f"<probe {step['probe']}>", "exec"), namespace)

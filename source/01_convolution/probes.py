@@ -7,10 +7,9 @@ import numpy as np
 from scipy.signal import correlate2d
 
 from course.grading.probe import Probe, compare_arrays, describe
-from course.grading.probe_runner import referenced_names
+from course.grading.probe_kit import CONVOLUTIONS, forbidden, loop_answers, opening_problem
 
 BY_HAND_IMAGE = np.array([[0, 200, 200], [0, 0, 200], [0, 0, 0]], dtype=float)
-FORBIDDEN = {"correlate2d", "convolve2d", "correlate", "convolve", "conv2d", "scipy", "signal", "torch"}
 
 
 # ---- exercise 1: by hand -------------------------------------------------------------------------
@@ -68,18 +67,13 @@ def convolution_cases(rng):
 
 
 def collect_convolution(ns, data):
-    function = ns["convolution2d"]
-    names = referenced_names(function)
-    outputs = [np.asarray(function(case["image"], case["kernel"]), dtype=float) for case in data["cases"]]
-    return {"names": sorted(names), "outputs": outputs}
+    return loop_answers(ns["convolution2d"], [(case["image"], case["kernel"]) for case in data["cases"]])
 
 
 def judge_convolution(data, answer):
-    used = FORBIDDEN & set(answer["names"])
-    if used:
-        return f"convolution2d must use loops, not a library (it refers to {', '.join(sorted(used))})"
-    if len(answer["outputs"]) != len(data["cases"]):
-        return "convolution2d: not one result per case"
+    if problem := opening_problem("convolution2d", answer, forbidden(CONVOLUTIONS),
+                                  "must use loops, not a library (it refers to {used})", data["cases"]):
+        return problem
     for case, got in zip(data["cases"], answer["outputs"]):
         image, kernel = case["image"], case["kernel"]
         exact = image.dtype.kind == "i"

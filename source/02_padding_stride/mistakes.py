@@ -79,22 +79,18 @@ WRONG = [
     # Exercise 2: conv_output_shape.
     {"name": "output shape: padding ignored", "cell": "conv_output_shape", "demo": True,
      "code": _shape(h="(height - kernel_h) // stride + 1", w="(width - kernel_w) // stride + 1")},
-    {"name": "output shape: input channels instead of the number of filters", "cell": "conv_output_shape",
-     "code": _shape(c="channels")},
+    {"name": "output shape: input channels instead of the number of filters", "cell": "conv_output_shape", "code": _shape(c="channels")},
     {"name": "output shape: padding added once, not on both sides", "cell": "conv_output_shape",
      "code": _shape(h="(height + padding - kernel_h) // stride + 1", w="(width + padding - kernel_w) // stride + 1")},
-    {"name": "output shape: no ValueError for mismatched channels", "cell": "conv_output_shape",
-     "code": _shape(check="")},
+    {"name": "output shape: no ValueError for mismatched channels", "cell": "conv_output_shape", "code": _shape(check="")},
     {"name": "output shape: int() truncates towards zero, empty outputs slip through",
      "cell": "conv_output_shape",
      "code": _shape(h="int((height + 2 * padding - kernel_h) / stride) + 1",
                     w="int((width + 2 * padding - kernel_w) / stride) + 1")},
 
     # Exercise 3: flattened size.
-    {"name": "flattened size: forgot the pooling", "cell": "flattened_size",
-     "code": "flattened_size = 10 * 24 * 24"},
-    {"name": "flattened size: forgot the channels", "cell": "flattened_size",
-     "code": "flattened_size = 12 * 12"},
+    {"name": "flattened size: forgot the pooling", "cell": "flattened_size", "code": "flattened_size = 10 * 24 * 24"},
+    {"name": "flattened size: forgot the channels", "cell": "flattened_size", "code": "flattened_size = 12 * 12"},
     {"name": "flattened size: pooled the 28x28 image, not the conv output", "cell": "flattened_size",
      "code": "flattened_size = 10 * 14 * 14"},
 
@@ -103,14 +99,12 @@ WRONG = [
      "code": _params(linear="n_in * n_out", conv="c_in * c_out * k * k")},
     {"name": "parameters: conv filters without input channels", "cell": "parameter_counts", "demo": True,
      "code": _params(conv="c_out * k * k + c_out")},
-    {"name": "parameters: flattened size without the pooling", "cell": "parameter_counts",
-     "code": _params(flat="32 * 32 * 32")},
+    {"name": "parameters: flattened size without the pooling", "cell": "parameter_counts", "code": _params(flat="32 * 32 * 32")},
 
     # Exercise 5: conv2d_forward.
     {"name": "conv2d_forward: bias left out", "cell": "conv2d_forward",
      "code": _conv(value="np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))")},
-    {"name": "conv2d_forward: stride ignored when slicing", "cell": "conv2d_forward",
-     "code": _conv(rows="i:i + kh", cols="j:j + kw")},
+    {"name": "conv2d_forward: stride ignored when slicing", "cell": "conv2d_forward", "code": _conv(rows="i:i + kh", cols="j:j + kw")},
     {"name": "conv2d_forward: padding only at the top and left", "cell": "conv2d_forward",
      "code": _conv(pad="np.pad(x, ((0, 0), (0, 0), (padding, 0), (padding, 0)))")},
     {"name": "conv2d_forward: kernel flipped", "cell": "conv2d_forward",
@@ -123,10 +117,8 @@ WRONG = [
              "                    torch.as_tensor(np.asarray(b, dtype=float)), stride=stride, padding=padding).numpy()"},
 
     # Exercise 6: receptive field.
-    {"name": "receptive field: strides ignored", "cell": "receptive_field",
-     "code": _FIELD.format(body="        size += kernel - 1\n")},
+    {"name": "receptive field: strides ignored", "cell": "receptive_field", "code": _FIELD.format(body="        size += kernel - 1\n")},
     {"name": "receptive field: jump updated before it is used", "cell": "receptive_field", "demo": True,
      "code": _FIELD.format(body="        jump *= stride\n        size += (kernel - 1) * jump\n")},
-    {"name": "receptive field: kernels multiplied", "cell": "receptive_field",
-     "code": _FIELD.format(body="        size *= kernel\n")},
+    {"name": "receptive field: kernels multiplied", "cell": "receptive_field", "code": _FIELD.format(body="        size *= kernel\n")},
 ]

@@ -10,11 +10,7 @@ from scipy.signal import correlate2d
 from torch import nn
 
 from course.grading.probe import Probe, compare_arrays, describe_shape
-from course.grading.probe_runner import referenced_names
-
-LIBRARY_NAMES = {"torch", "conv2d", "F", "functional", "scipy", "signal", "correlate", "correlate2d",
-                 "convolve", "convolve2d"}
-
+from course.grading.probe_kit import CONVOLUTIONS, count_problem, forbidden, loop_answers, opening_problem
 
 # ---- exercise 1: the transposed kernel -----------------------------------------------------------
 
@@ -72,8 +68,8 @@ def expected_shape(input_chw, n_filters, filter_chw, stride, padding):
 
 
 def judge_output_shape(data, answer):
-    if len(answer) != len(data["cases"]):
-        return "conv_output_shape: not one result per case"
+    if problem := count_problem("conv_output_shape", answer, data["cases"]):
+        return problem
     for case, got in zip(data["cases"], answer):
         want = expected_shape(*case)
         label = f"input {case[0]}, {case[1]} filters of {case[2]}, stride {case[3]}, padding {case[4]}"
@@ -152,17 +148,14 @@ def forward_cases(rng):
 
 
 def collect_forward(ns, data):
-    function = ns["conv2d_forward"]
-    names = referenced_names(function)
-    outputs = [np.asarray(function(case["x"], case["w"], case["b"], case["stride"], case["padding"]), dtype=float)
-               for case in data["cases"]]
-    return {"names": sorted(names), "outputs": outputs}
+    return loop_answers(ns["conv2d_forward"], [(case["x"], case["w"], case["b"], case["stride"], case["padding"])
+                                               for case in data["cases"]])
 
 
 def judge_forward(data, answer):
-    used = LIBRARY_NAMES & set(answer["names"])
-    if used:
-        return f"conv2d_forward must not call a library convolution (it refers to {', '.join(sorted(used))})"
+    if problem := opening_problem("conv2d_forward", answer, forbidden(CONVOLUTIONS),
+                                  "must not call a library convolution (it refers to {used})", data["cases"]):
+        return problem
     for case, got in zip(data["cases"], answer["outputs"]):
         want = F.conv2d(torch.from_numpy(case["x"]), torch.from_numpy(case["w"]), torch.from_numpy(case["b"]),
                         stride=case["stride"], padding=case["padding"]).numpy()
@@ -170,8 +163,6 @@ def judge_forward(data, answer):
         if problem:
             return (f"conv2d_forward: {problem} for a hidden input of shape {describe_shape(case['x'])}, "
                     f"weights {describe_shape(case['w'])}, stride {case['stride']}, padding {case['padding']}")
-    if len(answer["outputs"]) != len(data["cases"]):
-        return "conv2d_forward: not one result per case"
     return None
 
 
@@ -209,8 +200,8 @@ def measured_field(layers, size=96) -> int:
 
 
 def judge_field(data, answer):
-    if len(answer) != len(data["stacks"]):
-        return "receptive_field: not one result per stack"
+    if problem := count_problem("receptive_field", answer, data["stacks"], "stack"):
+        return problem
     for layers, got in zip(data["stacks"], answer):
         if got != measured_field(layers):
             return f"receptive_field: wrong size for a hidden stack of {len(layers)} layers"

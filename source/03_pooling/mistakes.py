@@ -6,6 +6,12 @@ default `test_<cell>`). `demo: True` puts it in carol's demo submission.
 """
 
 
+def _by_hand(name: str, conv: str, pooled: str) -> dict:
+    """Wrong numbers for the by-hand exercise."""
+    return {"name": f"by hand: {name}", "cell": "by_hand",
+            "code": f"conv_by_hand = np.array({conv})\npooled_by_hand = np.array({pooled})"}
+
+
 def _pool(name: str, rows: str, cols: str, loop_rows: str, loop_cols: str, step: str, reduce: str) -> str:
     """A pooling function as a student writes it, with the parts that go wrong as parameters."""
     return (f"def {name}(x, kernel_size, stride=None):\n"
@@ -50,12 +56,9 @@ def _net4(conv: str = "nn.Conv2d(1, 3, kernel_size=5)", load: bool = True, bias:
 
 
 WRONG = [
-    {"name": "by hand: kernel flipped (true convolution)", "cell": "by_hand",
-     "code": "conv_by_hand = np.array([[0, 1], [0, 6]])\npooled_by_hand = np.array([[6]])"},
-    {"name": "by hand: average pooling instead of max", "cell": "by_hand",
-     "code": "conv_by_hand = np.array([[8, 20], [14, 25]])\npooled_by_hand = np.array([[16.75]])"},
-    {"name": "by hand: pooled the image, not the feature map", "cell": "by_hand",
-     "code": "conv_by_hand = np.array([[8, 20], [14, 25]])\npooled_by_hand = np.array([[0, 2], [1, 3]])"},
+    _by_hand("kernel flipped (true convolution)", "[[0, 1], [0, 6]]", "[[6]]"),
+    _by_hand("average pooling instead of max", "[[8, 20], [14, 25]]", "[[16.75]]"),
+    _by_hand("pooled the image, not the feature map", "[[8, 20], [14, 25]]", "[[0, 2], [1, 3]]"),
 
     {"name": "max pool: stride ignored (window always moves by its size)", "cell": "max_pool2d", "demo": True,
      "code": _pool("max_pool2d", "(x.shape[0] - kernel_size) // kernel_size + 1",
@@ -69,19 +72,12 @@ WRONG = [
      "code": _pool("avg_pool2d", *_FLOOR, "rows", "cols", "stride", "np.sum")},
     {"name": "avg pool: ceil instead of floor (partial windows averaged)", "cell": "avg_pool2d",
      "code": _pool("avg_pool2d", *_CEIL, "rows", "cols", "stride", "np.mean")},
-    {"name": "avg pool: takes the maximum", "cell": "avg_pool2d",
-     "code": _pool("avg_pool2d", *_FLOOR, "rows", "cols", "stride", "np.max")},
+    {"name": "avg pool: takes the maximum", "cell": "avg_pool2d", "code": _pool("avg_pool2d", *_FLOOR, "rows", "cols", "stride", "np.max")},
 
-    {"name": "Net4: ReLU forgotten", "cell": "Net4", "demo": True,
-     "code": _net4(forward="self.pool(self.conv1(x))")},
-    {"name": "Net4: pooling with stride 1", "cell": "Net4",
-     "code": _net4(pool="nn.MaxPool2d(kernel_size=2, stride=1)")},
-    {"name": "Net4: average pooling instead of max", "cell": "Net4",
-     "code": _net4(pool="nn.AvgPool2d(kernel_size=2, stride=2)")},
-    {"name": "Net4: filters never loaded (random weights)", "cell": "Net4",
-     "code": _net4(load=False)},
-    {"name": "Net4: biases left at zero", "cell": "Net4",
-     "code": _net4(bias=False)},
-    {"name": "Net4: pooling before the convolution", "cell": "Net4",
-     "code": _net4(forward="self.relu(self.conv1(self.pool(x)))")},
+    {"name": "Net4: ReLU forgotten", "cell": "Net4", "demo": True, "code": _net4(forward="self.pool(self.conv1(x))")},
+    {"name": "Net4: pooling with stride 1", "cell": "Net4", "code": _net4(pool="nn.MaxPool2d(kernel_size=2, stride=1)")},
+    {"name": "Net4: average pooling instead of max", "cell": "Net4", "code": _net4(pool="nn.AvgPool2d(kernel_size=2, stride=2)")},
+    {"name": "Net4: filters never loaded (random weights)", "cell": "Net4", "code": _net4(load=False)},
+    {"name": "Net4: biases left at zero", "cell": "Net4", "code": _net4(bias=False)},
+    {"name": "Net4: pooling before the convolution", "cell": "Net4", "code": _net4(forward="self.relu(self.conv1(self.pool(x)))")},
 ]

@@ -10,11 +10,10 @@ from scipy.signal import correlate2d
 
 from course import xo_reference as ref
 from course.grading.probe import Probe, compare_arrays, describe_shape
-from course.grading.probe_runner import referenced_names
+from course.grading.probe_kit import forbidden, loop_answers, opening_problem
 
 BY_HAND_IMAGE = np.array([[0, 0, 0, 1], [0, 0, 1, 2], [0, 0, 2, 3], [0, 1, 2, 3]], dtype=float)
 BY_HAND_KERNEL = np.array([[0, 0, 2], [0, 1, 2], [0, 2, 3]], dtype=float)
-POOL_LIBRARIES = {"torch", "F", "nn", "functional", "skimage", "block_reduce"}
 
 
 # ---- exercise 1: by hand -------------------------------------------------------------------------
@@ -50,25 +49,18 @@ def pool_cases(rng):
 
 
 def collect_pool(ns, data):
-    function = ns[data["function"]]
-    names = referenced_names(function)
-    outputs = []
-    for case in data["cases"]:
-        args = (case["x"], case["k"]) if case["s"] is None else (case["x"], case["k"], case["s"])
-        outputs.append(np.asarray(function(*args), dtype=float))
-    return {"names": sorted(names), "outputs": outputs}
+    return loop_answers(ns[data["function"]], [(case["x"], case["k"]) if case["s"] is None
+                                               else (case["x"], case["k"], case["s"]) for case in data["cases"]])
 
 
 def cases_for(function_name):
     return lambda rng: dict(pool_cases(rng), function=function_name)
 
 
-def _judge_pool(data, answer, name, reference, forbidden, rtol):
-    used = forbidden & set(answer["names"])
-    if used:
-        return f"{name} must use loops, not a library (it refers to {', '.join(sorted(used))})"
-    if len(answer["outputs"]) != len(data["cases"]):
-        return f"{name}: not one result per case"
+def _judge_pool(data, answer, name, reference, names, rtol):
+    if problem := opening_problem(name, answer, names, "must use loops, not a library (it refers to {used})",
+                                  data["cases"]):
+        return problem
     for case, got in zip(data["cases"], answer["outputs"]):
         x = torch.from_numpy(np.asarray(case["x"], dtype=float))[None, None]
         want = reference(x, case["k"], case["s"])[0, 0].numpy()
@@ -81,11 +73,11 @@ def _judge_pool(data, answer, name, reference, forbidden, rtol):
 
 
 def judge_max_pool(data, answer):
-    return _judge_pool(data, answer, "max_pool2d", F.max_pool2d, POOL_LIBRARIES | {"max_pool2d", "MaxPool2d"}, 0)
+    return _judge_pool(data, answer, "max_pool2d", F.max_pool2d, forbidden("block_reduce", "max_pool2d", "MaxPool2d"), 0)
 
 
 def judge_avg_pool(data, answer):
-    return _judge_pool(data, answer, "avg_pool2d", F.avg_pool2d, POOL_LIBRARIES | {"avg_pool2d", "AvgPool2d"},
+    return _judge_pool(data, answer, "avg_pool2d", F.avg_pool2d, forbidden("block_reduce", "avg_pool2d", "AvgPool2d"),
                        1e-10)
 
 

@@ -16,6 +16,12 @@ def _net(init: str, forward: str) -> str:
             f"{forward}")
 
 
+def _counts(name: str, conv1: str, conv2: str, fc1: str, fc2: str) -> dict:
+    """Wrong parameter counts, one expression per layer."""
+    return {"name": f"parameter counts: {name}", "cell": "layer_parameters",
+            "code": f"layer_parameters = {{'conv1': {conv1}, 'conv2': {conv2}, 'fc1': {fc1}, 'fc2': {fc2}}}"}
+
+
 _LAYERS = ("        self.conv1 = nn.Conv2d(1, 32, 3)\n"
            "        self.conv2 = nn.Conv2d(32, 64, 3)\n"
            "        self.pool = nn.MaxPool2d(2)\n"
@@ -24,12 +30,9 @@ _LAYERS = ("        self.conv1 = nn.Conv2d(1, 32, 3)\n"
 
 
 WRONG = [
-    {"name": "parameter counts: biases forgotten", "cell": "layer_parameters",
-     "code": "layer_parameters = {'conv1': 32 * 3 * 3, 'conv2': 64 * 32 * 3 * 3, 'fc1': 128 * 9216, 'fc2': 2 * 128}"},
-    {"name": "parameter counts: first linear layer fed the unpooled maps", "cell": "layer_parameters",
-     "code": "layer_parameters = {'conv1': 320, 'conv2': 18496, 'fc1': 128 * 64 * 24 * 24 + 128, 'fc2': 258}"},
-    {"name": "parameter counts: input channels of conv2 ignored", "cell": "layer_parameters",
-     "code": "layer_parameters = {'conv1': 320, 'conv2': 64 * 3 * 3 + 64, 'fc1': 1179776, 'fc2': 258}"},
+    _counts("biases forgotten", "32 * 3 * 3", "64 * 32 * 3 * 3", "128 * 9216", "2 * 128"),
+    _counts("first linear layer fed the unpooled maps", "320", "18496", "128 * 64 * 24 * 24 + 128", "258"),
+    _counts("input channels of conv2 ignored", "320", "64 * 3 * 3 + 64", "1179776", "258"),
     {"name": "EMNIST_Net: ReLU after the first conv missing", "cell": "EMNIST_Net", "demo": True,
      "code": _net(_LAYERS,
                   "        x = torch.relu(self.conv2(self.conv1(x)))\n"

@@ -2,15 +2,17 @@
 
 `course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch. Networks cannot cross the sandbox,
-so weights and inputs are rebuilt on both sides from the same seed with numpy
-(if the student's code tampers with numpy in there, it only feeds its own
-network other numbers, and the outputs no longer match).
+so weights and inputs are rebuilt on both sides from the same seed with numpy,
+by the same code (`course.grading.probe_kit`): if the student's code tampers
+with numpy in there, it only feeds its own network other numbers, and the
+outputs no longer match.
 """
 import numpy as np
 import torch
 from torch import nn
 
 from course.grading.probe import Probe, compare_arrays
+from course.grading.probe_kit import count_problem, dropout_net, load_weights, load_weights_by_shape
 
 # ---- exercise 1: parameter counts ----------------------------------------------------------------
 
@@ -46,13 +48,6 @@ class Reference(nn.Module):
         return self.fc2(torch.relu(self.fc1(x)))
 
 
-def weights_for(shapes, seed):
-    """One array per parameter shape, in sorted-shape order, the same on both sides of the sandbox."""
-    rng = np.random.default_rng(seed)
-    return {tuple(shape): (rng.standard_normal(tuple(shape)) * 0.05).astype(np.float32)
-            for shape in sorted(tuple(s) for s in shapes)}
-
-
 def net_inputs(rng):
     return {"seed": int(rng.integers(2 ** 31)), "x": (2 * rng.standard_normal((6, 1, 28, 28))).astype(np.float32)}
 
@@ -63,10 +58,7 @@ def collect_net(ns, data):
     net = ns["EMNIST_Net"]()
     shapes = sorted(tuple(p.shape) for p in net.parameters())
     count = sum(p.numel() for p in net.parameters())
-    rng = np.random.default_rng(data["seed"])
-    by_shape = {shape: (rng.standard_normal(shape) * 0.05).astype(np.float32) for shape in shapes}
-    net.load_state_dict({k: torch.from_numpy(by_shape[tuple(v.shape)]) for k, v in net.state_dict().items()})
-    net.eval()
+    load_weights_by_shape(net, data["seed"]).eval()
     x = torch.as_tensor(data["x"], dtype=torch.float32)
     with torch.no_grad():
         many, one = net(x), net(x[:1])
@@ -81,10 +73,7 @@ def judge_net(data, answer):
         return "EMNIST_Net: its layers do not have the shapes of the network described above"
     if answer["count"] != 1198850:
         return "EMNIST_Net: not 1,198,850 parameters"
-    by_shape = weights_for(want_shapes, data["seed"])
-    reference.load_state_dict({k: torch.from_numpy(by_shape[tuple(v.shape)])
-                               for k, v in reference.state_dict().items()})
-    reference.eval()
+    load_weights_by_shape(reference, data["seed"]).eval()
     with torch.no_grad():
         want = reference(torch.from_numpy(data["x"])).numpy()
     problem = compare_arrays(answer["many"], want, rtol=0, atol=1e-5)
@@ -101,25 +90,10 @@ def proba_inputs(rng):
             "batches": [[0, 7], [0, 1], [2, 5]]}
 
 
-def tiny_net(seed):
-    """A small classifier with dropout, its weights from `seed` (numpy, so both sides agree)."""
-    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Dropout(0.5), nn.Linear(4 * 26 * 26, 5))
-    rng = np.random.default_rng(seed)
-    with torch.no_grad():
-        for parameter in net.parameters():
-            parameter.copy_(torch.from_numpy((rng.standard_normal(tuple(parameter.shape)) * 0.1).astype(np.float32)))
-    return net
-
-
 def collect_proba(ns, data):
     import torch
-    from torch import nn
 
-    net = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Dropout(0.5), nn.Linear(4 * 26 * 26, 5))
-    rng = np.random.default_rng(data["seed"])
-    with torch.no_grad():
-        for parameter in net.parameters():
-            parameter.copy_(torch.from_numpy((rng.standard_normal(tuple(parameter.shape)) * 0.1).astype(np.float32)))
+    net = load_weights(dropout_net(), data["seed"], scale=0.1)
     x = torch.as_tensor(data["x"], dtype=torch.float32)
     results = []
     for start, stop in data["batches"]:
@@ -131,8 +105,7 @@ def collect_proba(ns, data):
 
 
 def judge_proba(data, answer):
-    net = tiny_net(data["seed"])
-    net.eval()
+    net = load_weights(dropout_net(), data["seed"], scale=0.1).eval()
     with torch.no_grad():
         want = torch.softmax(net(torch.from_numpy(data["x"])), dim=1).numpy()
     for (start, stop), got in zip(data["batches"], answer):
@@ -141,7 +114,7 @@ def judge_proba(data, answer):
         problem = compare_arrays(got["values"], want[start:stop], rtol=0, atol=1e-6)
         if problem:
             return f"predict_proba: {problem} for a hidden batch of {stop - start} images"
-    return None if len(answer) == len(data["batches"]) else "predict_proba: not one result per batch"
+    return count_problem("predict_proba", answer, data["batches"], "batch")
 
 
 PROBES = [

@@ -2,37 +2,27 @@
 
 `course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch. Networks cannot cross the sandbox,
-so both sides rebuild the same small networks from a numpy seed; the grader
+so both sides rebuild the same small networks from a numpy seed, with the same
+code (`course.grading.probe_kit`); the grader
 then runs its own evaluation and its own training loop (SGD, learning rate
 0.01, momentum 0.9, the notebook's default) from the same start, with the same
 torch seed before each run so that dropout draws the same masks, and compares
 the curves, the final weights and the (train mode, gradients on) pairs that the
 student's loop showed the network at each forward pass.
 """
+import contextlib
+import io
+
 import numpy as np
 import torch
 from torch import nn
 
 from course.grading.probe import Probe, compare_arrays
-from course.grading.probe_runner import referenced_names
+from course.grading.probe_kit import count_problem, evaluate_net, load_weights, opening_problem, recorder, referenced_names, train_net
+from course.training import fit
 
-FORBIDDEN = {"evaluate_model", "fit"}
+COURSE_LOOPS = {"evaluate_model", "fit"}  # course.training's own loops, which the exercises write again
 CURVES = ("train_loss", "train_acc", "val_loss", "val_acc")
-
-
-def load_weights(module, seed):
-    """Every parameter (and batch-norm statistic) from `seed`, in module order: the same on both sides."""
-    rng = np.random.default_rng(seed)
-    with torch.no_grad():
-        for parameter in module.parameters():
-            scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
-            parameter.copy_(torch.from_numpy((rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
-        for name, buffer in module.named_buffers():
-            if name.endswith("running_mean"):
-                buffer.copy_(torch.from_numpy((rng.standard_normal(tuple(buffer.shape)) * 0.5).astype(np.float32)))
-            elif name.endswith("running_var"):
-                buffer.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, tuple(buffer.shape)).astype(np.float32)))
-    return module
 
 
 # ---- exercise 1: accuracy ------------------------------------------------------------------------
@@ -65,8 +55,8 @@ def collect_accuracy(ns, data):
 
 
 def judge_accuracy(data, answer):
-    if len(answer) != len(data["cases"]):
-        return "accuracy: not one result per case"
+    if problem := count_problem("accuracy", answer, data["cases"]):
+        return problem
     for case, got in zip(data["cases"], answer):
         logits = case["logits"]
         if not got["number"]:
@@ -78,11 +68,6 @@ def judge_accuracy(data, answer):
 
 
 # ---- exercise 2: evaluate ------------------------------------------------------------------------
-
-def evaluate_net():
-    return nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
-                         nn.Dropout(0.4), nn.Linear(3 * 4 * 4, 4))
-
 
 def evaluate_cases(rng):
     runs = []
@@ -101,35 +86,12 @@ def collect_evaluate(ns, data):
 
     function = ns["evaluate"]
     names = referenced_names(function)
-    calls = []
-
-    class Recorder(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = nn.Sequential(nn.Conv2d(1, 3, 3), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(),
-                                      nn.Dropout(0.4), nn.Linear(3 * 4 * 4, 4))
-
-        def forward(self, x):
-            calls.append([bool(self.training), bool(torch.is_grad_enabled())])
-            return self.body(x)
-
     results = []
     for run in data["runs"]:
-        model = Recorder()
-        rng = np.random.default_rng(run["seed"])
-        with torch.no_grad():
-            for parameter in model.parameters():
-                scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
-                parameter.copy_(torch.from_numpy(
-                    (rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
-            for name, buffer in model.named_buffers():
-                if name.endswith("running_mean"):
-                    buffer.copy_(torch.from_numpy((rng.standard_normal(tuple(buffer.shape)) * 0.5).astype(np.float32)))
-                elif name.endswith("running_var"):
-                    buffer.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, tuple(buffer.shape)).astype(np.float32)))
+        model, calls = recorder(evaluate_net())
+        load_weights(model, run["seed"])
         loader = DataLoader(TensorDataset(torch.from_numpy(run["x"]), torch.from_numpy(run["y"])),
                             batch_size=run["batch_size"])
-        del calls[:]
         model.train()
         got = function(model, loader, nn.CrossEntropyLoss(label_smoothing=run["smoothing"]))
         got = list(got)
@@ -142,11 +104,9 @@ def collect_evaluate(ns, data):
 
 
 def judge_evaluate(data, answer):
-    used = FORBIDDEN & set(answer["names"])
-    if used:
-        return f"evaluate must compute the numbers itself, not call {', '.join(sorted(used))}"
-    if len(answer["runs"]) != len(data["runs"]):
-        return "evaluate: not one result per hidden model"
+    if problem := opening_problem("evaluate", answer, COURSE_LOOPS, "must compute the numbers itself, not call {used}",
+                                  data["runs"], "runs", "hidden model"):
+        return problem
     for run, got in zip(data["runs"], answer["runs"]):
         model = load_weights(evaluate_net(), run["seed"])
         start = [b.clone() for b in model.buffers()]
@@ -181,11 +141,6 @@ def judge_evaluate(data, answer):
 
 # ---- exercise 3: train ---------------------------------------------------------------------------
 
-def train_net():
-    return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Dropout(0.3), nn.Linear(4 * 3 * 3, 3))
-
-
 def train_cases(rng):
     n_train = int(rng.choice([98, 100, 102, 106, 108, 110]))  # never a multiple of 16: the last batch is short
     n_val = int(rng.choice([27, 29, 30, 34, 37]))             # nor of 8
@@ -202,44 +157,20 @@ def train_cases(rng):
 
 def collect_train(ns, data):
     import torch
-    from torch import nn
     from torch.utils.data import DataLoader, TensorDataset
 
     function = ns["train"]
     names = referenced_names(function)
-    calls = []
-
-    class Recorder(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.body = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-                                      nn.Flatten(), nn.Dropout(0.3), nn.Linear(4 * 3 * 3, 3))
-
-        def forward(self, x):
-            calls.append([bool(self.training), bool(torch.is_grad_enabled())])
-            return self.body(x)
-
     train_set = TensorDataset(torch.from_numpy(data["train_x"]), torch.from_numpy(data["train_y"]))
     val_set = TensorDataset(torch.from_numpy(data["val_x"]), torch.from_numpy(data["val_y"]))
     results = []
     for epochs, dropout_seed in zip(data["epochs"], data["dropout_seeds"]):
-        model = Recorder()
-        rng = np.random.default_rng(data["seed"])
-        with torch.no_grad():
-            for parameter in model.parameters():
-                scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
-                parameter.copy_(torch.from_numpy(
-                    (rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
-            for name, buffer in model.named_buffers():
-                if name.endswith("running_mean"):
-                    buffer.copy_(torch.from_numpy((rng.standard_normal(tuple(buffer.shape)) * 0.5).astype(np.float32)))
-                elif name.endswith("running_var"):
-                    buffer.copy_(torch.from_numpy(rng.uniform(0.5, 2.0, tuple(buffer.shape)).astype(np.float32)))
+        model, calls = recorder(train_net())
+        load_weights(model, data["seed"])
         # No shuffling and own generators: the batches and the global random state (dropout's masks)
         # must not depend on how often a loop calls iter().
         train_loader = DataLoader(train_set, batch_size=16, generator=torch.Generator().manual_seed(5))
         val_loader = DataLoader(val_set, batch_size=8, generator=torch.Generator().manual_seed(6))
-        del calls[:]
         model.eval()  # a correct loop sets the mode itself
         torch.manual_seed(dropout_seed)
         history = function(model, torch.device("cpu"), train_loader, val_loader, epochs)
@@ -251,47 +182,21 @@ def collect_train(ns, data):
 
 
 def reference_train(model, data, epochs):
-    """The loop of the notebook's hidden test, on the same batches."""
-    sgd = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    loss_function = nn.CrossEntropyLoss()
-    out = {key: [] for key in CURVES}
+    """The notebook's reference loop (course.training.fit with SGD, lr 0.01, momentum 0.9), on the same batches."""
     batches = {}
     for split, size in (("train", 16), ("val", 8)):
         x, y = torch.from_numpy(data[f"{split}_x"]), torch.from_numpy(data[f"{split}_y"])
         batches[split] = [(x[i:i + size], y[i:i + size]) for i in range(0, len(y), size)]
-    for _ in range(epochs):
-        model.train()
-        losses, correct, seen = [], 0, 0
-        for xb, yb in batches["train"]:
-            sgd.zero_grad()
-            logits = model(xb)
-            loss = loss_function(logits, yb)
-            loss.backward()
-            sgd.step()
-            losses.append(loss.item())
-            correct += (logits.argmax(1) == yb).sum().item()
-            seen += len(yb)
-        out["train_loss"].append(float(np.mean(losses)))
-        out["train_acc"].append(correct / seen)
-        model.eval()
-        losses, correct, seen = [], 0, 0
-        with torch.no_grad():
-            for xb, yb in batches["val"]:
-                logits = model(xb)
-                losses.append(loss_function(logits, yb).item())
-                correct += (logits.argmax(1) == yb).sum().item()
-                seen += len(yb)
-        out["val_loss"].append(float(np.mean(losses)))
-        out["val_acc"].append(correct / seen)
-    return out, len(batches["train"]), len(batches["val"])
+    sgd = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    with contextlib.redirect_stdout(io.StringIO()):  # no progress bars in the grader's log
+        history = fit(model, batches["train"], batches["val"], epochs, optimizer=sgd)
+    return history, len(batches["train"]), len(batches["val"])
 
 
 def judge_train(data, answer):
-    used = FORBIDDEN & set(answer["names"])
-    if used:
-        return f"train must run its own loop, not call {', '.join(sorted(used))}"
-    if len(answer["runs"]) != len(data["epochs"]):
-        return "train: not one result per hidden run"
+    if problem := opening_problem("train", answer, COURSE_LOOPS, "must run its own loop, not call {used}",
+                                  data["epochs"], "runs", "hidden run"):
+        return problem
     for epochs, dropout_seed, got in zip(data["epochs"], data["dropout_seeds"], answer["runs"]):
         model = load_weights(train_net(), data["seed"])
         torch.manual_seed(dropout_seed)

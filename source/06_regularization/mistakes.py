@@ -30,33 +30,29 @@ _CLASSIFIER_PLAIN = "        self.classifier = nn.Sequential(nn.Flatten(), nn.Li
 _CLASSIFIER_DROPOUT = ("        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(1600, 128), nn.ReLU(),\n"
                        "                                        nn.Dropout(p_fc), nn.Linear(128, num_classes))\n")
 
+
+
+def _augmentation(name: str, listing: str, **extra) -> dict:
+    """A wrong get_augmentation_transforms that returns `listing`."""
+    return {"name": f"augmentation: {name}", "cell": "get_augmentation_transforms",
+            "code": f"def get_augmentation_transforms():\n    return {listing}", **extra}
+
+
 WRONG = [
-    {"name": "dropout net: no dropout at all (the 05 network)", "cell": "FMNIST_Net2", "demo": True,
-     "code": _net("", _CLASSIFIER_PLAIN)},
+    {"name": "dropout net: no dropout at all (the 05 network)", "cell": "FMNIST_Net2", "demo": True, "code": _net("", _CLASSIFIER_PLAIN)},
     {"name": "dropout net: functional dropout that stays on in eval mode", "cell": "FMNIST_Net2",
      "code": "import torch.nn.functional as F\n" + _net("", _CLASSIFIER_PLAIN,
              "\n    def forward(self, x):\n"
              "        x = F.dropout(self.features(x), 0.25)\n"
              "        return self.classifier(x)\n")},
-    {"name": "dropout net: dropout only in the classifier", "cell": "FMNIST_Net2",
-     "code": _net("", _CLASSIFIER_DROPOUT)},
+    {"name": "dropout net: dropout only in the classifier", "cell": "FMNIST_Net2", "code": _net("", _CLASSIFIER_DROPOUT)},
     {"name": "dropout net: the two probabilities swapped", "cell": "FMNIST_Net2",
      "code": _net(", nn.Dropout(p_fc)", _CLASSIFIER_DROPOUT.replace("Dropout(p_fc)", "Dropout(p_conv)"))},
     {"name": "dropout net: hidden layer of 64 instead of 128", "cell": "FMNIST_Net2",
      "code": _net(", nn.Dropout(p_conv)", _CLASSIFIER_DROPOUT.replace("128", "64"))},
-    {"name": "augmentation: nothing random", "cell": "get_augmentation_transforms",
-     "code": "def get_augmentation_transforms():\n"
-             "    return [v2.Pad(2), v2.CenterCrop(28)]"},
-    {"name": "augmentation: random crop that shrinks the image", "cell": "get_augmentation_transforms", "demo": True,
-     "code": "def get_augmentation_transforms():\n"
-             "    return [v2.RandomHorizontalFlip(), v2.RandomCrop(24)]"},
-    {"name": "augmentation: rotation with expand=True grows the image", "cell": "get_augmentation_transforms",
-     "code": "def get_augmentation_transforms():\n"
-             "    return [v2.RandomRotation(20, expand=True)]"},
-    {"name": "augmentation: converts to a tensor itself", "cell": "get_augmentation_transforms",
-     "code": "def get_augmentation_transforms():\n"
-             "    return [v2.RandomRotation(20), v2.ToImage(), v2.ToDtype(torch.float32, scale=True)]"},
-    {"name": "augmentation: a Compose instead of a list", "cell": "get_augmentation_transforms",
-     "code": "def get_augmentation_transforms():\n"
-             "    return v2.Compose([v2.RandomHorizontalFlip(), v2.RandomRotation(20)])"},
+    _augmentation("nothing random", "[v2.Pad(2), v2.CenterCrop(28)]"),
+    _augmentation("random crop that shrinks the image", "[v2.RandomHorizontalFlip(), v2.RandomCrop(24)]", demo=True),
+    _augmentation("rotation with expand=True grows the image", "[v2.RandomRotation(20, expand=True)]"),
+    _augmentation("converts to a tensor itself", "[v2.RandomRotation(20), v2.ToImage(), v2.ToDtype(torch.float32, scale=True)]"),
+    _augmentation("a Compose instead of a list", "v2.Compose([v2.RandomHorizontalFlip(), v2.RandomRotation(20)])"),
 ]

@@ -2,7 +2,7 @@
 
 `course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader. Networks cannot cross the sandbox, so both sides
-load the same numpy-made weights into the student's `FMNIST_Net2` and into the
+load the same numpy-made weights (`course.grading.probe_kit`) into the student's `FMNIST_Net2` and into the
 course's `FMNIST_Net`; the grader runs the reference itself and compares the
 outputs, the layer sequence and the dropout probabilities. The augmentation
 is applied in the sandbox to real Fashion-MNIST test images that the grader
@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from course.grading.probe import Probe, compare_arrays
+from course.grading.probe_kit import count_problem, leaf_modules, load_weights, qualified
 from course.models import FMNIST_Net
 
 P_CHOICES = [0.1, 0.125, 0.2, 0.3, 0.375, 0.4, 0.6]  # never the defaults 0.25 and 0.5
@@ -44,12 +45,7 @@ def collect_net(ns, data):
     for classes in data["classes"]:
         net = cls(num_classes=classes)
         shapes = [list(p.shape) for p in net.parameters()]
-        rng = np.random.default_rng(data["seed"] + classes)
-        with torch.no_grad():
-            for parameter in net.parameters():
-                scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
-                parameter.copy_(torch.from_numpy(
-                    (rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
+        load_weights(net, data["seed"] + classes)
         outputs = {}
         with torch.no_grad():
             net.eval()
@@ -67,40 +63,20 @@ def collect_net(ns, data):
         runs.append({"classes": classes, "shapes": shapes,
                      **{k: np.asarray(v.detach().double().numpy(), dtype=float) for k, v in outputs.items()}})
 
-    def leaves(module):
-        found = []
-        for m in module.modules():
-            if not list(m.children()):
-                kind = type(m)
-                found.append({"type": f"{kind.__module__}.{kind.__qualname__}", "dropout": isinstance(m, _DropoutNd),
-                              "p": float(m.p) if isinstance(m, _DropoutNd) else None,
-                              "linear": isinstance(m, nn.Linear), "pool": isinstance(m, nn.MaxPool2d)})
-        return found
-
     net = cls(num_classes=10, p_conv=data["p_conv"], p_fc=data["p_fc"])
-    return {"runs": runs, "leaves": leaves(net),
+    leaves = [{"type": qualified(m), "dropout": isinstance(m, _DropoutNd),
+               "p": float(m.p) if isinstance(m, _DropoutNd) else None,
+               "linear": isinstance(m, nn.Linear), "pool": isinstance(m, nn.MaxPool2d)} for m in leaf_modules(net)]
+    return {"runs": runs, "leaves": leaves,
             "in_features": any(isinstance(m, _DropoutNd) for m in net.features.modules()),
             "in_classifier": any(isinstance(m, _DropoutNd) for m in net.classifier.modules()),
-            "default": [float(m.p) for m in cls().modules() if not list(m.children()) and isinstance(m, _DropoutNd)]}
-
-
-def load_weights(net, seed):
-    rng = np.random.default_rng(seed)
-    with torch.no_grad():
-        for parameter in net.parameters():
-            scale = 1 / np.sqrt(np.prod(parameter.shape[1:])) if parameter.dim() > 1 else 0.1
-            parameter.copy_(torch.from_numpy((rng.standard_normal(tuple(parameter.shape)) * scale).astype(np.float32)))
-    return net
-
-
-def qualified(module) -> str:
-    return f"{type(module).__module__}.{type(module).__qualname__}"
+            "default": [float(m.p) for m in leaf_modules(cls()) if isinstance(m, _DropoutNd)]}
 
 
 def judge_net(data, answer):
     x = torch.from_numpy(data["x"])
-    if len(answer["runs"]) != len(data["classes"]):
-        return "FMNIST_Net2: not one result per hidden network"
+    if problem := count_problem("FMNIST_Net2", answer["runs"], data["classes"], "hidden network"):
+        return problem
     for classes, got in zip(data["classes"], answer["runs"]):
         reference = FMNIST_Net(num_classes=classes)
         if [tuple(s) for s in got["shapes"]] != [tuple(p.shape) for p in reference.parameters()]:
@@ -124,7 +100,7 @@ def judge_net(data, answer):
             return "FMNIST_Net2 in train mode: the output is that of the network without dropout"
 
     leaves = answer["leaves"]
-    reference_leaves = [m for m in FMNIST_Net(num_classes=10).modules() if not list(m.children())]
+    reference_leaves = leaf_modules(FMNIST_Net(num_classes=10))
     if [leaf["type"] for leaf in leaves if not leaf["dropout"]] != [qualified(m) for m in reference_leaves]:
         return "FMNIST_Net2: its layers (dropout aside) differ from FMNIST_Net's"
     linear = [i for i, leaf in enumerate(leaves) if leaf["linear"]]

@@ -68,7 +68,7 @@ class Grading(threading.Thread):
 
 
 @pytest.fixture(scope="module")
-def course(tmp_path_factory):
+def browser_course(tmp_path_factory):
     """Release every assignment in source/, build the demo class, and start autograding it."""
     root = copy_course(tmp_path_factory.mktemp("browser") / "course")
     started = time.monotonic()
@@ -89,8 +89,8 @@ def course(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def server(course, tmp_path_factory):
-    root, _ = course
+def lab_server(browser_course, tmp_path_factory):
+    root, _ = browser_course
     started = time.monotonic()
     lab = LabServer(root, tmp_path_factory.mktemp("lab")).start()
     TIMINGS["JupyterLab start"] = time.monotonic() - started
@@ -109,18 +109,18 @@ def chromium():
 
 
 @pytest.fixture
-def lab_page(chromium, server, request):
+def lab_page(chromium, lab_server, request):
     context = chromium.new_context(viewport={"width": 1400, "height": 900})
-    page = LabPage(context, server, request.node.name)
+    page = LabPage(context, lab_server, request.node.name)
     yield page
     context.close()
-    server.shut_down_kernels()
+    lab_server.shut_down_kernels()
 
 
 @pytest.fixture
-def graded(course):
+def browser_class_graded(browser_course):
     """The course once the background autograde has finished."""
-    return course[1].result()
+    return browser_course[1].result()
 
 
 def notebook(root: Path, folder: str, assignment: str):
@@ -145,9 +145,9 @@ def timed(name):
 # --- the first five minutes -----------------------------------------------------------------------
 
 @keeps_evidence
-def test_make_lab_serves_the_course_with_a_token_and_nbgraders_tools(lab_page, server):
-    assert server.api("api/status", token=False)[0] in (401, 403), "the server must demand the token"
-    assert server.api("api/status")[0] == 200
+def test_make_lab_serves_the_course_with_a_token_and_nbgraders_tools(lab_page, lab_server):
+    assert lab_server.api("api/status", token=False)[0] in (401, 403), "the server must demand the token"
+    assert lab_server.api("api/status")[0] == 200
     with timed("open JupyterLab"):
         lab_page.open_lab()
     items = lab_page.menu_items("Nbgrader")
@@ -160,8 +160,8 @@ def test_make_lab_serves_the_course_with_a_token_and_nbgraders_tools(lab_page, s
 # --- students -------------------------------------------------------------------------------------
 
 @keeps_evidence
-def test_student_solves_runs_and_validates_a_released_notebook(lab_page, course):
-    root, _ = course
+def test_student_solves_runs_and_validates_a_released_notebook(lab_page, browser_course):
+    root, _ = browser_course
     nb = notebook(root, "release", MODEL)
     answers = solution_answers(root / "source" / MODEL / f"{MODEL}.ipynb")
     path = f"release/{MODEL}/{MODEL}.ipynb"
@@ -202,8 +202,8 @@ def test_student_solves_runs_and_validates_a_released_notebook(lab_page, course)
 
 
 @keeps_evidence
-def test_validate_reports_failure_for_the_blank_notebook(lab_page, course):
-    root, _ = course
+def test_validate_reports_failure_for_the_blank_notebook(lab_page, browser_course):
+    root, _ = browser_course
     nb = notebook(root, "unsolved", MODEL)
     view = lab_page.open_notebook(f"unsolved/{MODEL}/{MODEL}.ipynb", len(nb.cells))
     with timed("student: validate blank notebook"):
@@ -236,8 +236,8 @@ def explorer_notebook(root: Path) -> tuple:
 
 
 @keeps_evidence
-def test_convolution_explorer_slider_redraws_the_picture(lab_page, course):
-    root, _ = course
+def test_convolution_explorer_slider_redraws_the_picture(lab_page, browser_course):
+    root, _ = browser_course
     try:
         importlib.import_module("course.explorers")
     except ImportError as error:
@@ -284,10 +284,10 @@ def shown(score: float) -> str:
 
 
 @keeps_evidence
-def test_formgrader_lists_every_assignment_and_the_demo_class_scores(lab_page, graded):
+def test_formgrader_lists_every_assignment_and_the_demo_class_scores(lab_page, browser_class_graded):
     # Every assignment with a notebook in source/ (as copied for this run) must be listed.
-    expected = pipeline.present(graded, ASSIGNMENTS)
-    rows = {(s.student, s.assignment): s for s in pipeline.scores(graded)}
+    expected = pipeline.present(browser_class_graded, ASSIGNMENTS)
+    rows = {(s.student, s.assignment): s for s in pipeline.scores(browser_class_graded)}
     with timed("instructor: formgrader lists assignments"):
         frame = open_formgrader(lab_page)
         table = frame.locator("#main-table")
@@ -353,12 +353,12 @@ def give_full_points(page, frame, grade_id: str, points: str):
 
 
 @keeps_evidence
-def test_grading_a_written_answer_in_formgrader_changes_the_students_total(lab_page, graded):
-    answers = written_answers(graded, MODEL)
-    before = {(s.student, s.assignment): s for s in pipeline.scores(graded)}[("alice", MODEL)]
+def test_grading_a_written_answer_in_formgrader_changes_the_students_total(lab_page, browser_class_graded):
+    answers = written_answers(browser_class_graded, MODEL)
+    before = {(s.student, s.assignment): s for s in pipeline.scores(browser_class_graded)}[("alice", MODEL)]
     assert before.needs_manual_grade
-    assert all(pipeline.cell_scores(graded, MODEL, "alice")[grade_id] in (None, 0.0) for grade_id, _ in answers)
-    total_before = overall(graded, "alice")
+    assert all(pipeline.cell_scores(browser_class_graded, MODEL, "alice")[grade_id] in (None, 0.0) for grade_id, _ in answers)
+    total_before = overall(browser_class_graded, "alice")
 
     with timed("instructor: manual grading"):
         frame = open_formgrader(lab_page)
@@ -375,8 +375,8 @@ def test_grading_a_written_answer_in_formgrader_changes_the_students_total(lab_p
             assert saved and saved.ok, f"formgrader could not save the grade: {saved and saved.status}"
 
     given = sum(points for _, points in answers)
-    after = {(s.student, s.assignment): s for s in pipeline.scores(graded)}[("alice", MODEL)]
-    assert {g: pipeline.cell_scores(graded, MODEL, "alice")[g] for g, _ in answers} == dict(answers)
+    after = {(s.student, s.assignment): s for s in pipeline.scores(browser_class_graded)}[("alice", MODEL)]
+    assert {g: pipeline.cell_scores(browser_class_graded, MODEL, "alice")[g] for g, _ in answers} == dict(answers)
     assert after.manual == before.manual + given
     assert after.total == before.total + given
     assert not after.needs_manual_grade
@@ -387,4 +387,4 @@ def test_grading_a_written_answer_in_formgrader_changes_the_students_total(lab_p
         lab_page.server.url("formgrader/manage_students"))
     total = frame.locator("#main-table tr", has=frame.locator("td.id", has_text="alice")).locator("td.score")
     total.wait_for()
-    assert total.text_content().strip() == overall(graded, "alice") != total_before
+    assert total.text_content().strip() == overall(browser_class_graded, "alice") != total_before
