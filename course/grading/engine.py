@@ -231,7 +231,9 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
             return report
         dask = dask_client or client()
         report.workers = len(dask.scheduler_info(n_workers=-1)["workers"]) if hasattr(dask, "scheduler_info") else 0
-        scattered = {a: dask.scatter(b, broadcast=True, hash=False) for a, b in bundles.items()
+        # In a list: scattering a dict would make each of its keys ("files", "version", ...) one future,
+        # named after the key, so the second assignment's bundle would share the first one's keys.
+        scattered = {a: dask.scatter([b], broadcast=True, hash=False)[0] for a, b in bundles.items()
                      if any(s.assignment == a for s in todo)}
         settings, threads = _settings(), os.environ.get(ENV_THREADS)
         window = max(4, 3 * max(report.workers, 1))
@@ -262,7 +264,10 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
                     report.failed.append((submission.assignment, submission.student,
                                           f"grading failed on the cluster: {type(error).__name__}: {error}"))
                     result = None
-                if result is not None:
+                if result is not None and result["version"] != bundles[submission.assignment]["version"]:
+                    report.failed.append((submission.assignment, submission.student,
+                                          "graded against another course version: not recorded"))
+                elif result is not None:
                     _collect(book, result, report, written, on_result)
                 if queue:
                     submit_next(pool)

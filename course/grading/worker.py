@@ -196,6 +196,8 @@ def grade(task: dict, bundle: dict) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix="course-task-"))
     nbgrader_s = execute_s = 0.0
     try:
+        if bundle["assignment"] != assignment:
+            raise ValueError(f"the task is for {assignment} but its bundle is {bundle['assignment']}'s")
         source = _bundle_dir(bundle)
         shutil.copy(source / "nbgrader_config.py", scratch / "nbgrader_config.py")
         shutil.copytree(source / "source", scratch / "source")

@@ -103,7 +103,9 @@ def graded_class(request, tmp_path_factory):
     plans = {assignment: _students(course, assignment) for assignment in wanted}
     done = []
     pipeline.autograde(course, wanted, report=done)
-    assert done[0].graded == sum(len(plan) for plan in plans.values()) and not done[0].failed, done[0].reasons()
+    report = done[0]
+    assert report.graded == sum(len(plan) for plan in plans.values()), report.summary()
+    assert not report.failed and not report.problems, report.reasons()
     return {assignment: (course, plans[assignment]) for assignment in wanted}
 
 
