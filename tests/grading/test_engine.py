@@ -225,3 +225,29 @@ def test_a_killed_driver_resumes_where_it_stopped(graded, tmp_path):
     assert len(ledger_rows(course)) == len(STUDENTS)
     assert not list((course / "autograded").glob("*/.*"))
     assert dump(course) == state
+
+
+def test_an_unchanged_rerun_over_two_assignments_grades_nothing(tmp_path):
+    """Two assignments in one run: each task gets its own assignment's bundle, so each ledger row holds its
+    own course version and an unchanged rerun grades nothing."""
+    both = [A, "02_padding_stride"]
+    course = copy_course(tmp_path / "course", both)
+    pipeline.release(course, both)
+    for assignment in both:
+        release = course / "release" / assignment / f"{assignment}.ipynb"
+        fill(release, solution_answers(course / "source" / assignment / f"{assignment}.ipynb"),
+             course / "submitted" / "s_solution" / assignment / f"{assignment}.ipynb")
+        fill(release, {}, course / "submitted" / "s_blank" / assignment / f"{assignment}.ipynb")
+    first = []
+    pipeline.autograde(course, both, report=first)
+    assert (first[0].graded, first[0].skipped) == (4, 0), first[0].summary()
+    assert not first[0].failed and not first[0].problems, first[0].reasons()
+    with sqlite3.connect(course / "gradebook.db") as db:
+        versions = dict(db.execute(f"SELECT assignment || '/' || student, course_version FROM {ledger.TABLE}"))
+    assert versions == {f"{a}/{s}": engine.bundle(course, a, b"", None)["version"]
+                        for a in both for s in ("s_blank", "s_solution")}
+    for assignment in both:
+        assert sum(v or 0 for v in pipeline.cell_scores(course, assignment, "s_solution").values()) > 0, assignment
+    again = []
+    pipeline.autograde(course, both, report=again)
+    assert (again[0].graded, again[0].skipped) == (0, 4), again[0].summary()
