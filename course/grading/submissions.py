@@ -63,3 +63,19 @@ def edited(answer: str, *changes: tuple[str, str]) -> str:
             raise ValueError(f"the solution no longer contains {old!r}: update the mistake that edits it")
         answer = answer.replace(old, new, 1)
     return answer
+
+
+def solution_edits(catalogue_file) -> tuple:
+    """The solutions of the notebook beside a catalogue file, and a maker of entries that edit them.
+
+    Catalogues (fair.py and the like) write each answer as a small edit of the solution, so that it
+    follows the solution when the solution changes.
+    """
+    folder = Path(catalogue_file).resolve().parent
+    solutions = solution_answers(folder / f"{folder.name}.ipynb")
+
+    def entry(name: str, cell: str, *changes: tuple[str, str]) -> dict:
+        return {"name": f"{cell}: {name}", "cell": cell, "code": edited(solutions[cell], *changes)}
+
+    return solutions, entry
+

@@ -4,16 +4,9 @@ Written as small edits of the solution cell (`cell`), like the mistakes in mista
 the solution when it changes. The pipeline tests grade the first answer of every exercise as one
 student, the second as another, and so on.
 """
-from pathlib import Path
+from course.grading.submissions import solution_edits
 
-from course.grading.submissions import edited, solution_answers
-
-SOLUTIONS = solution_answers(Path(__file__).resolve().parents[2] / "source" / "02_padding_stride"
-                             / "02_padding_stride.ipynb")
-
-
-def fair(name: str, cell: str, *changes: tuple[str, str]) -> dict:
-    return {"name": f"{cell}: {name}", "cell": cell, "code": edited(SOLUTIONS[cell], *changes)}
+SOLUTIONS, fair = solution_edits(__file__)
 
 
 FAIR = [

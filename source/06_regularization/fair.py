@@ -5,16 +5,9 @@ the solution when it changes. The pipeline tests grade the first answer of every
 student, the second as another, and so on. The augmentations are other valid choices: any random,
 label-preserving change that keeps a 28x28 image works.
 """
-from pathlib import Path
+from course.grading.submissions import solution_edits
 
-from course.grading.submissions import edited, solution_answers
-
-SOLUTIONS = solution_answers(Path(__file__).resolve().parents[2] / "source" / "06_regularization"
-                             / "06_regularization.ipynb")
-
-
-def fair(name: str, cell: str, *changes: tuple[str, str]) -> dict:
-    return {"name": f"{cell}: {name}", "cell": cell, "code": edited(SOLUTIONS[cell], *changes)}
+SOLUTIONS, fair = solution_edits(__file__)
 
 
 AUGMENTATIONS = "    return [\n        v2.RandomHorizontalFlip(),\n        v2.RandomRotation(20),\n    ]"
