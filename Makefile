@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: all system system-test install data release demo autograde feedback grades handout lab lint test bench clean
+.PHONY: all system system-test install data release demo autograde feedback grades handout lab lint test bench bench-grading clean
 
 all: system release demo autograde feedback grades
 	$(PY) -m course.grading.demo check
@@ -38,8 +38,11 @@ release: install
 demo: release data
 	$(PY) -m course.grading.demo
 
+# In parallel on Dask (docs/grading-at-scale.md): only what changed since the last run, unless FORCE=1;
+# STUDENT=s123 ASSIGNMENT=03_pooling regrades one; COURSE_SCHEDULER=tcp://HOST:PORT uses a running cluster.
 autograde: install
-	$(PY) -m course.grading.pipeline autograde
+	$(PY) -m course.grading.pipeline autograde $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
+		$(if $(STUDENT),--student $(STUDENT)) $(if $(filter 1 yes true,$(FORCE)),--force)
 
 feedback: install
 	$(PY) -m course.grading.pipeline feedback
@@ -65,6 +68,11 @@ test: system-test install data lint
 
 bench: install data
 	$(PY) -m course.commands.bench
+
+# Serial nbgrader against the engine on a generated class (STUDENTS=24 by default); prints, asserts nothing.
+bench-grading: install data
+	$(PY) -m course.commands.bench_grading $(if $(STUDENTS),--students $(STUDENTS)) \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
 
 clean:
 	rm -rf autograded/*/ feedback submitted gradebook.db grades.csv handout .pytest_cache

@@ -59,6 +59,7 @@ class SandboxedExecute(Execute):
                 cell.outputs = [_error_output("NotRun", self._stopped)]
             return cell, resources
         self._timed_out = False
+        self._strays = 0
         try:
             result = super().preprocess_cell(cell, resources, index)
         except (DeadKernelError, KernelStuck) as error:
@@ -74,14 +75,20 @@ class SandboxedExecute(Execute):
             self._stopped = f"not run: {reason}"
             return cell, resources
         self._timeouts_in_a_row = self._timeouts_in_a_row + 1 if self._timed_out else 0
-        strays = self.km.kill_strays() if hasattr(self.km, "kill_strays") else 0
+        strays = self._strays + self._kill_strays()
         if strays:
             self.log.warning("%s: cell %d left %d processes running in the sandbox; they were killed",
                              self._who, index + 1, strays)
         return result
 
+    def _kill_strays(self) -> int:
+        return self.km.kill_strays() if hasattr(self.km, "kill_strays") else 0
+
     async def _async_handle_timeout(self, timeout, cell=None):
         self._timed_out = True
+        # Before the interrupt: a fork bomb's copies of the kernel would take the SIGINT too, and die or
+        # carry on unseen, so the cell's stray processes are killed (and counted) first.
+        self._strays += self._kill_strays()
         if self._timeouts_in_a_row >= 1:  # the previous cell timed out too: interrupts do not work
             raise KernelStuck()
         return await super()._async_handle_timeout(timeout, cell)

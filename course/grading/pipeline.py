@@ -43,25 +43,22 @@ def release(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> None:
 
 
 def autograde(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, student: str | None = None,
-              say=lambda line: None) -> list[str]:
-    """Grade every submission in `submitted/` (or one student's) for each assignment.
+              say=lambda line: None, *, force: bool = False, progress: bool = False, report: list | None = None,
+              dask_client=None) -> list[str]:
+    """Grade the submissions in `submitted/` (or one student's) that changed since they were last graded.
 
-    A submission nbgrader cannot process (not JSON, wrongly named, ...) must not stop the rest of
-    the class: it scores zero, and the problems come back as lines for the instructor to read.
+    The work runs in parallel on Dask (course.grading.engine). A submission nbgrader cannot process
+    (not JSON, wrongly named, ...) must not stop the rest of the class: it scores zero, and the
+    problems come back as lines for the instructor to read. `report`, when given, receives the
+    engine's Report (counts, timings, logs).
     """
-    problems = []
-    for assignment in present(root, assignments):
-        count = len(list((Path(root) / "submitted").glob(f"*/{assignment}")))
-        if not count:
-            continue
-        say(f"autograding {assignment}: {count} submission(s)...")
-        extra = ["--student", student] if student else []
-        result = nbgrader(root, "autograde", assignment, "--force", *extra, check=False)
-        if result.returncode != 0:
-            log = (result.stdout + result.stderr).splitlines()
-            found = [f"{assignment}: {line.strip()}" for line in log if "ERROR" in line]
-            problems += found or [f"{assignment}: nbgrader autograde exited with {result.returncode}"]
-    return problems
+    from . import engine
+
+    done = engine.grade(root, present(root, assignments), [student] if student else None, force=force,
+                        progress=progress, say=say, dask_client=dask_client)
+    if report is not None:
+        report.append(done)
+    return done.reasons()
 
 
 def feedback(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> None:
@@ -159,6 +156,8 @@ def main(argv=None) -> int:
     parser.add_argument("step", choices=["release", "autograde", "feedback", "grades"])
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT)
     parser.add_argument("--assignment", action="append", help="limit to these assignments")
+    parser.add_argument("--student", help="autograde: regrade this student only")
+    parser.add_argument("--force", action="store_true", help="autograde: regrade even unchanged submissions")
     args = parser.parse_args(argv)
     assignments = args.assignment or ASSIGNMENTS
     try:
@@ -169,11 +168,16 @@ def main(argv=None) -> int:
             sandbox.require()
             if sandbox.sandbox_off():
                 print(f"WARNING: {sandbox.UNSANDBOXED_WARNING}", file=sys.stderr, flush=True)
-            problems = autograde(args.root, assignments, say=lambda line: print(line, flush=True))
+            done = []
+            problems = autograde(args.root, assignments, args.student, force=args.force, progress=True,
+                                 report=done)
             print(table(scores(args.root)))
             if problems:
-                print("\nSome submissions could not be graded normally (they score zero; see the lines below "
-                      "and the notebooks in autograded/):", *problems, sep="\n  ", file=sys.stderr)
+                print("\nSome submissions could not be graded normally (they score what they earned; see the "
+                      "lines below and the notebooks in autograded/):", *problems, sep="\n  ", file=sys.stderr)
+            print(done[0].summary())
+            if done[0].stopped:
+                return 130
         elif args.step == "feedback":
             feedback(args.root, assignments)
             print(f"feedback HTML written under {args.root / 'feedback'}")

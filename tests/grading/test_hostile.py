@@ -52,10 +52,15 @@ def build_class(course: Path) -> None:
                 path.write_text(hostile.as_json_text(edited))
 
 
-def autograde(course: Path) -> str:
-    """One grading round of the whole class; nbgrader's log (it fails on the unreadable ones)."""
-    result = pipeline.nbgrader(course, "autograde", A, "--force", check=False)
-    return result.stdout + result.stderr
+def autograde(course: Path) -> tuple[str, list]:
+    """One grading round of the whole class through the engine, every submission regraded: each task's
+    nbgrader log, then the reasons the engine reports for submissions it could not grade normally."""
+    done = []
+    reasons = pipeline.autograde(course, [A], force=True, report=done)
+    report = done[0]
+    assert report.graded == len(list((course / "submitted").iterdir())) and not report.failed, report.reasons()
+    logs = [f"--- {student}\n{log}" for (_, student), log in sorted(report.logs.items())]
+    return "\n".join(logs + ["--- reasons reported by the engine"] + reasons), reasons
 
 
 def grades(course: Path) -> dict:
@@ -82,10 +87,10 @@ def graded(tmp_path_factory):
         pipeline.release(course, [A])
         build_class(course)
         before = {"submitted": snapshot(course / "submitted"), "source": snapshot(course / "source")}
-        first_log = autograde(course)
+        first_log, reasons = autograde(course)
         first = grades(course)
         after_first = {"good": snapshot(course / "autograded" / hostile.GOOD)}
-        second_log = autograde(course)
+        second_log, _ = autograde(course)
         second = grades(course)
         feedback_log = pipeline.nbgrader(course, "generate_feedback", A, "--force", check=False)
     finally:
@@ -94,7 +99,7 @@ def graded(tmp_path_factory):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    return {"course": course, "log": first_log, "second_log": second_log, "first": first, "second": second,
+    return {"course": course, "log": first_log, "reasons": reasons, "second_log": second_log, "first": first, "second": second,
             "before": before, "after_first": after_first,
             "feedback_log": feedback_log.stdout + feedback_log.stderr}
 
@@ -148,6 +153,22 @@ def test_the_reason_is_visible_in_feedback_or_log(graded, name):
         text += ANSI.sub("", html.read_text())
     text += graded["log"]
     assert re.search(entry["reason"], text, re.DOTALL), f"no {entry['reason']!r} for {name}"
+
+
+UNREADABLE = ["h19_not_json", "h20_wrong_name", "h21_empty_file", "h22_empty_folder"]
+
+
+@pytest.mark.parametrize("name", UNREADABLE)
+def test_a_submission_nbgrader_cannot_process_is_listed_with_its_reason(graded, name):
+    """Not only somewhere in a log: the engine's own list of problems names the student and says why."""
+    mine = [line for line in graded["reasons"] if line.startswith(f"{A}: {name}: ")]
+    assert any(re.search(ENTRIES[name]["reason"], line) for line in mine), (name, graded["reasons"])
+
+
+def test_only_submissions_that_failed_are_listed(graded):
+    listed = {line.split(": ")[1] for line in graded["reasons"]}
+    assert hostile.GOOD not in listed and hostile.BLANK not in listed
+    assert set(UNREADABLE) <= listed
 
 
 def test_regrading_gives_identical_grades(graded):

@@ -7,7 +7,6 @@ Scores are read from the gradebook, cell by cell.
 """
 import json
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -107,22 +106,21 @@ def _fair_students(assignment: str, root: Path = ROOT) -> dict:
     return students
 
 
-def _grade(base: Path, assignment: str):
-    course = copy_course(base / assignment, [assignment])
-    pipeline.release(course, [assignment])
-    plan = _students(course, assignment)
-    pipeline.autograde(course, [assignment])
-    return course, plan
-
-
 @pytest.fixture(scope="session")
 def graded_class(request, tmp_path_factory):
-    """The class of every assignment the selected tests ask about, autograded two at a time (one per core)."""
+    """The class of every assignment the selected tests ask about, in one course, autograded by the engine
+    in one run (one worker per core, longest assignments first)."""
     wanted = sorted({item.callspec.params["assignment"] for item in request.session.items
                      if "graded_class" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")})
-    base = tmp_path_factory.mktemp("graded")
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return dict(zip(wanted, pool.map(lambda a: _grade(base, a), wanted)))
+    course = copy_course(tmp_path_factory.mktemp("graded") / "course", wanted)
+    pipeline.release(course, wanted)
+    plans = {assignment: _students(course, assignment) for assignment in wanted}
+    done = []
+    pipeline.autograde(course, wanted, report=done)
+    report = done[0]
+    assert report.graded == sum(len(plan) for plan in plans.values()), report.summary()
+    assert not report.failed and not report.problems, report.reasons()
+    return {assignment: (course, plans[assignment]) for assignment in wanted}
 
 
 def _cases():

@@ -1,0 +1,226 @@
+"""The one writer: results from the workers go into the course gradebook here, and only here.
+
+SQLite takes one writer at a time, so workers never open the course
+gradebook; the driver writes each result in a single transaction, together
+with a row in a small table of its own (`course_grading_ledger`, in the same
+database) that records which content and course version were graded. That row
+makes grading resumable (a rerun skips what is recorded) and idempotent (a
+result delivered twice changes nothing the second time).
+
+A result is written as nbgrader's own autograde would leave the gradebook:
+scores and comments of the autograded cells, the manual-grading flags (a cell
+already graded by hand is flagged for review again, as nbgrader does), the
+submission's timestamp and late penalty; manual scores are never touched.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+TABLE = "course_grading_ledger"
+SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+    assignment TEXT NOT NULL, student TEXT NOT NULL, content_hash TEXT NOT NULL, course_version TEXT NOT NULL,
+    graded_at REAL NOT NULL, task_s REAL, problems TEXT, PRIMARY KEY (assignment, student))"""
+# Per-student tables that a template gradebook must not carry (other students' data, and this ledger).
+STUDENT_TABLES = ("comment", "grade", "submitted_notebook", "submitted_assignment", "student", TABLE)
+
+
+def db_url(root: Path) -> str:
+    return f"sqlite:///{Path(root) / 'gradebook.db'}"
+
+
+def template(root: Path) -> bytes:
+    """The course gradebook with every assignment's definition and no student in it, as bytes."""
+    source = sqlite3.connect(Path(root) / "gradebook.db")
+    scratch = Path(tempfile.mkdtemp(prefix="course-template-"))
+    try:
+        copy = sqlite3.connect(scratch / "template.db")
+        with copy:
+            source.backup(copy)
+        tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        with copy:
+            for table in STUDENT_TABLES:
+                if table in tables:
+                    copy.execute(f"DELETE FROM {table}")
+        copy.execute("VACUUM")
+        copy.close()
+        return (scratch / "template.db").read_bytes()
+    finally:
+        source.close()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class Ledger:
+    """The course gradebook, open for the whole run, written one result per transaction."""
+
+    def __init__(self, root: Path):
+        from nbgrader.api import Gradebook
+
+        self.root = Path(root)
+        self.gradebook = Gradebook(db_url(root))
+        self.db = self.gradebook.db
+        # WAL: a commit appends to the log instead of syncing a rollback journal and the database
+        # (a few ms, not tens); NORMAL still keeps the database consistent across a power cut,
+        # which can only lose the last results, and a rerun grades those again.
+        self.db.execute(text("PRAGMA journal_mode=WAL"))
+        self.db.execute(text("PRAGMA synchronous=NORMAL"))
+        self.db.execute(text(SCHEMA))
+        self.db.commit()
+        self.trash: list[Path] = []  # replaced autograded folders, removed when the run ends
+        self.write_seconds: list[float] = []
+        self._recorded: dict | None = None
+        self._extensions: dict | None = None
+
+    def close(self) -> None:
+        self.gradebook.close()
+        for folder in self.trash:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.trash.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def recorded(self) -> dict:
+        """(assignment, student) -> (content hash, course version) of what was last written.
+
+        Read from the table once per run; `write` keeps it up to date."""
+        if self._recorded is None:
+            rows = self.db.execute(text(f"SELECT assignment, student, content_hash, course_version FROM {TABLE}"))
+            self._recorded = {(a, s): (h, v) for a, s, h, v in rows}
+        return self._recorded
+
+    def task_seconds(self) -> dict:
+        """assignment -> mean task time of earlier runs, to submit the longest first."""
+        rows = self.db.execute(text(f"SELECT assignment, AVG(task_s) FROM {TABLE} GROUP BY assignment"))
+        return {a: s for a, s in rows if s is not None}
+
+    def extension(self, assignment: str, student: str):
+        """The extension given to this submission, if any (all of them read in one query per run)."""
+        if self._extensions is None:
+            from nbgrader.api import Assignment, SubmittedAssignment
+
+            rows = (self.db.query(Assignment.name, SubmittedAssignment.student_id, SubmittedAssignment.extension)
+                    .join(SubmittedAssignment, SubmittedAssignment.assignment_id == Assignment.id))
+            self._extensions = {(a, s): e for a, s, e in rows}
+        return self._extensions.get((assignment, student))
+
+    def duedate(self, assignment: str):
+        from nbgrader.api import MissingEntry
+
+        try:
+            return self.gradebook.find_assignment(assignment).duedate
+        except MissingEntry:
+            return None
+
+    def write(self, result: dict) -> None:
+        """Record one result: the autograded files first, then the gradebook and the ledger in one transaction."""
+        start = time.perf_counter()
+        assignment, student = result["assignment"], result["student"]
+        try:
+            if result["submission"] is not None:
+                write_folder(self.root / "autograded" / student / assignment, result["files"], self.trash)
+                self._grades(assignment, student, result["submission"])
+            self.db.execute(text(f"INSERT OR REPLACE INTO {TABLE} VALUES (:a, :s, :h, :v, :t, :d, :p)"),
+                            {"a": assignment, "s": student, "h": result["hash"], "v": result["version"],
+                             "t": time.time(), "d": result["timing"]["task_s"], "p": "\n".join(result["problems"])})
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.recorded()[(assignment, student)] = (result["hash"], result["version"])
+        self.write_seconds.append(time.perf_counter() - start)
+
+    def _grades(self, assignment: str, student: str, submission: dict) -> None:
+        """The submission's cells updated in a few statements: the ORM would load every grade, comment and
+        notebook one by one, each with the score subqueries nbgrader attaches to them."""
+        import warnings
+
+        from nbgrader.api import Student
+        from sqlalchemy import DateTime, bindparam
+
+        warnings.filterwarnings("ignore", message=".*not in session.*")  # nbgrader's own add_submission, harmless
+        found = self.db.execute(text(
+            "SELECT sa.id FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id "
+            "WHERE a.name = :a AND sa.student_id = :s"), {"a": assignment, "s": student}).scalar()
+        if found is None:
+            if not self.db.query(Student).filter(Student.id == student).count():
+                self.db.add(Student(id=student))
+                self.db.flush()
+            found = self.gradebook.add_submission(assignment, student).id  # commits, as nbgrader's own does
+        if submission["timestamp"]:
+            from nbgrader.utils import parse_utc
+
+            self.db.execute(text("UPDATE submitted_assignment SET timestamp = :t WHERE id = :id")
+                            .bindparams(bindparam("t", type_=DateTime())),
+                            {"t": parse_utc(submission["timestamp"]), "id": found})
+        notebooks = {name: id_ for id_, name in self.db.execute(text(
+            "SELECT sn.id, n.name FROM submitted_notebook sn JOIN notebook n ON sn.notebook_id = n.id "
+            "WHERE sn.assignment_id = :id"), {"id": found})}
+        cells = "JOIN base_cell c ON x.cell_id = c.id JOIN submitted_notebook sn ON x.notebook_id = sn.id " \
+                "WHERE sn.assignment_id = :id"
+        grades = {(nb, name): (id_, manual) for id_, nb, name, manual in self.db.execute(text(
+            f"SELECT x.id, x.notebook_id, c.name, x.manual_score FROM grade x {cells}"), {"id": found})}
+        comments = {(nb, name): id_ for id_, nb, name in self.db.execute(text(
+            f"SELECT x.id, x.notebook_id, c.name FROM comment x {cells}"), {"id": found})}
+        grade_rows, comment_rows, penalties = [], [], []
+        for notebook in submission["notebooks"]:
+            target = notebooks[notebook["name"]]
+            for name, graded in notebook["grades"].items():
+                id_, manual = grades[(target, name)]
+                if notebook["processed"]:
+                    grade_rows.append({"id": id_, "score": graded["auto_score"],
+                                       "manual": graded["needs_manual_grade"] or manual is not None})
+                elif graded["cell_type"] == "code":  # zeroed before grading, never reached by nbgrader
+                    grade_rows.append({"id": id_, "score": graded["auto_score"],
+                                       "manual": graded["needs_manual_grade"]})
+            if notebook["processed"]:
+                comment_rows += [{"id": comments[(target, name)], "comment": comment}
+                                 for name, comment in notebook["comments"].items()]
+                penalties.append({"id": target, "penalty": notebook["late_submission_penalty"]})
+        if grade_rows:
+            self.db.execute(text("UPDATE grade SET auto_score = :score, needs_manual_grade = :manual "
+                                 "WHERE id = :id"), grade_rows)
+        if comment_rows:
+            self.db.execute(text("UPDATE comment SET auto_comment = :comment WHERE id = :id"), comment_rows)
+        if penalties:
+            self.db.execute(text("UPDATE submitted_notebook SET late_submission_penalty = :penalty "
+                                 "WHERE id = :id"), penalties)
+        self.db.expire_all()  # the session's objects, if any were loaded, now read what was written
+
+
+def write_folder(destination: Path, files: dict, trash: list | None = None) -> None:
+    """Replace `destination` with exactly `files`, atomically: a reader sees the old folder or the new one.
+
+    The old folder goes to `trash` when given (the caller removes it later, off the write path)."""
+    destination = Path(destination)
+    if not files:  # nbgrader removes the folder of a submission it failed to grade
+        shutil.rmtree(destination, ignore_errors=True)
+        return
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = Path(tempfile.mkdtemp(prefix=f".{destination.name}.partial-", dir=destination.parent))
+    for relative, data in files.items():
+        path = partial / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    os.chmod(partial, 0o755)
+    old = None
+    if destination.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{destination.name}.old-", dir=destination.parent))
+        os.rename(destination, old / "x")
+    os.rename(partial, destination)
+    if old is not None and trash is not None:
+        trash.append(old)
+    elif old is not None:
+        shutil.rmtree(old, ignore_errors=True)
