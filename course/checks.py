@@ -70,3 +70,18 @@ def check_function(name: str, function, cases, *, atol: float = 1e-6, hint: str 
             print(message)
             raise AssertionError(message) from None
         check_value(label, got, expected, inputs=shown, atol=atol, hint=hint)
+
+
+def check_own_work(name: str, function, args, *, libraries=(), names=(), rule: str = "must be written by hand"):
+    """`function(*args)`, failing if it handed the work to a library, to a function called one of `names`,
+    or to the course's own helpers, however it reached them (see `course.calls`)."""
+    from .calls import calls_made, shortcuts
+
+    result, seen = calls_made(function, *args)
+    found = shortcuts(seen, libraries, names)
+    if not found:
+        print(f"{PASS} {name}: does its own work")
+        return result
+    message = f"{FAIL} {name} {rule}: it called {', '.join(found[:3])}"
+    print(message)
+    raise AssertionError(message)

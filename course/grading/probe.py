@@ -16,9 +16,44 @@ from typing import Any
 
 import numpy as np
 
+from ..calls import ESCAPE, shortcuts
 from .probe_runner import encode
 
 PROBES_FILE = "probes.py"
+# The libraries a "loops, not a library" exercise may not call (numpy is allowed: it holds the arrays).
+LOOP_LIBRARIES = frozenset({"torch", "torchvision", "scipy", "skimage", "sklearn", "cv2"})
+# Functions that would do an exercise's work wherever they live (numpy has `convolve` and `correlate`).
+CONVOLUTIONS = frozenset({"conv2d", "correlate", "correlate2d", "convolve", "convolve2d"})
+POOLING = frozenset({"block_reduce", "max_pool2d", "avg_pool2d", "MaxPool2d", "AvgPool2d"})
+
+
+@dataclass(frozen=True)
+class Loops:
+    """A "write it with loops, not a library" rule, judged on the calls the code made while the probe ran.
+
+    `says` is what the student reads ("convolution2d must use loops, not a library"); `names` are
+    functions forbidden wherever they live (numpy's `convolve`, for example)."""
+
+    says: str
+    names: frozenset = frozenset()
+    libraries: frozenset = LOOP_LIBRARIES
+
+
+def call_problem(probe: Probe, calls) -> str | None:
+    """None when the calls seen under `probe` break no rule, else what the student reads.
+
+    Every probe forbids the course's own helpers (the student package implements some exercises,
+    05's training loop for one) and code run out of the grader's sight; `probe.rule` adds its own."""
+    rule = probe.rule
+    found = shortcuts(calls, rule.libraries if rule else (), rule.names if rule else ())
+    if not found:
+        return None
+    escaped = [c[len(ESCAPE):] for c in found if c.startswith(ESCAPE)]
+    if escaped:
+        return f"your code ran where the grader cannot watch it ({', '.join(escaped)}), so it cannot be graded"
+    if rule and not all(c.startswith("course.") for c in found):
+        return f"{rule.says} (it called {', '.join(found)})"
+    return f"your answer calls the course's own {', '.join(found)}: the exercise asks you to write this yourself"
 
 
 @dataclass
@@ -37,6 +72,7 @@ class Probe:
     collect: Callable
     judge: Callable
     inputs: Callable | None = None
+    rule: Loops | None = None
 
     def step(self, data) -> dict:
         return {"probe": self.grade_id, "code": textwrap.dedent(inspect.getsource(self.collect)),

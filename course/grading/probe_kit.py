@@ -1,4 +1,4 @@
-"""What the two halves of a probe share: seeded weights, small networks, forbidden names, opening checks.
+"""What the two halves of a probe share: seeded weights, small networks, opening checks.
 
 A probe's `collect` runs in the sandbox (`course.grading.probe_runner`), from its
 source text alone, so it cannot import the probe file it was written in. Every
@@ -13,44 +13,15 @@ that the sandbox of an assignment without torch never loads it.
 """
 import numpy as np
 
-__all__ = ["LIBRARY_NAMES", "CONVOLUTIONS", "forbidden", "referenced_names", "loop_answers", "opening_problem",
-           "count_problem",
+__all__ = ["loop_answers", "count_problem",
            "load_weights", "load_weights_by_shape", "recorder", "evaluate_net", "train_net", "dropout_net",
            "leaf_modules", "qualified"]
 
-# The libraries (and their usual aliases) that "loops, not a library" exercises must not touch;
-# each exercise adds the functions that would do its work (`forbidden(...)`).
-LIBRARY_NAMES = frozenset({"torch", "F", "nn", "functional", "scipy", "signal", "skimage"})
-CONVOLUTIONS = frozenset({"conv2d", "correlate", "correlate2d", "convolve", "convolve2d"})
-
-# Taken when the sandbox starts, before any student code runs.
-FUNCTION_CODE = type(lambda: None).__code__  # the descriptor, so an object posing as a function fails
-CODE = type(FUNCTION_CODE.__get__(lambda: None))
-
-
-def forbidden(*names) -> frozenset:
-    """LIBRARY_NAMES and the given names (sets of names or single names)."""
-    extra = set()
-    for name in names:
-        extra |= {name} if isinstance(name, str) else set(name)
-    return LIBRARY_NAMES | extra
-
-
-def referenced_names(function, _code=FUNCTION_CODE, _kind=CODE) -> set:
-    """Every global name `function` and the functions nested in it refer to, for "loops, not a library" rules."""
-    names, todo = set(), [_code.__get__(function)]
-    while todo:
-        current = todo.pop()
-        names.update(current.co_names)
-        todo.extend(c for c in current.co_consts if type(c) is _kind)
-    return names
-
 
 def loop_answers(function, calls) -> dict:
-    """What a "loops, not a library" probe reports: the names `function` refers to, and its result for each
-    argument tuple in `calls` as a float array."""
-    names = sorted(referenced_names(function))  # before any call, which could change the function
-    return {"names": names, "outputs": [np.asarray(function(*args), dtype=float) for args in calls]}
+    """What a "loops, not a library" probe reports: the result of `function` for each argument tuple in `calls`,
+    as a float array (the runner records which library functions it called on the way)."""
+    return {"outputs": [np.asarray(function(*args), dtype=float) for args in calls]}
 
 
 # ---- the checks a judge opens with ---------------------------------------------------------------
@@ -58,18 +29,6 @@ def loop_answers(function, calls) -> dict:
 def count_problem(name: str, results, cases, each: str = "case") -> str | None:
     """None when there is one result per hidden case, else what the student reads."""
     return None if len(results) == len(cases) else f"{name}: not one result per {each}"
-
-
-def opening_problem(name: str, answer: dict, names, rule: str, cases, results: str = "outputs",
-                    each: str = "case") -> str | None:
-    """A judge's first checks: `answer["names"]` avoids `names`, and `answer[results]` has one entry per case.
-
-    `rule` says what the function must do, with `{used}` where the forbidden names it used go.
-    """
-    used = set(names) & set(answer["names"])
-    if used:
-        return f"{name} {rule.format(used=', '.join(sorted(used)))}"
-    return count_problem(name, answer[results], cases, each)
 
 
 # ---- the same weights on both sides --------------------------------------------------------------

@@ -21,20 +21,26 @@ import numpy as np
 CLEAN_BUILTINS = dict(vars(builtins))
 
 
-def _kit() -> dict:
-    """The names of `course.grading.probe_kit`, which every probe finds in its namespace.
+def _private(module: str) -> dict:
+    """A module of the course run from its source into a namespace of its own, with the clean builtins.
 
-    Run from the kit's source with the clean builtins, as the probes are, so that a cell that
-    rebinds `sorted` or `type` cannot change what the kit's helpers report.
+    Student code runs in this process too; a cell that rebinds `sorted` or `sys.setprofile`, or
+    edits the imported module, changes nothing that the probes call through these namespaces.
     """
-    path = importlib.util.find_spec("course.grading.probe_kit").origin
+    path = importlib.util.find_spec(module).origin
     with open(path) as handle:
-        namespace = {"__name__": "course.grading.probe_kit", "__file__": path, "__builtins__": CLEAN_BUILTINS}
+        namespace = {"__name__": module, "__file__": path, "__builtins__": CLEAN_BUILTINS}
         exec(compile(handle.read(), path, "exec"), namespace)
-    return {name: namespace[name] for name in namespace["__all__"]}
+    return namespace
 
 
-KIT = _kit()
+_KIT_MODULE = "course.grading.probe_kit"
+_kit = _private(_KIT_MODULE)
+KIT = {name: _kit[name] for name in _kit["__all__"]}
+# Every probe runs under this watch: what the student's code calls, however it reaches it, goes back
+# with the answer (course.calls; the judges' rules are in course.grading.probe).
+WATCH = _private("course.calls")["Watch"]
+PROBE_MODULE = "probe"
 
 ARRAY = "__ndarray__"
 DTYPES = {"float64", "float32", "int64", "int32", "bool", "uint8"}
@@ -124,12 +130,14 @@ def main(job_path: str, results_path: str) -> int:
             finally:
                 signal.alarm(0)
             continue
-        namespace = {"np": np, **KIT, "__name__": "probe", "__builtins__": CLEAN_BUILTINS}
+        namespace = {"np": np, **KIT, "__name__": PROBE_MODULE, "__builtins__": CLEAN_BUILTINS}
         signal.alarm(step_seconds)
         try:
             exec(compile(step["code"], f"<probe {step['probe']}>", "exec"), namespace)
-            answer = namespace[step["function"]](shell.user_ns, decode(step["data"]))
-            emit({"probe": step["probe"], "answer": encode(answer)})
+            collect, data = namespace[step["function"]], decode(step["data"])
+            with WATCH(ignore={PROBE_MODULE, _KIT_MODULE}) as watch:
+                answer = collect(shell.user_ns, data)
+            emit({"probe": step["probe"], "answer": encode(answer), "calls": CLEAN_BUILTINS["sorted"](watch.seen)})
         except BaseException as error:  # noqa: BLE001
             emit({"probe": step["probe"], "error": _describe(error)})
         finally:

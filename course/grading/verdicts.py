@@ -41,7 +41,7 @@ from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
 from . import sandbox
-from .probe import load_probes, probes_path, seed_for
+from .probe import call_problem, load_probes, probes_path, seed_for
 from .probe_runner import decode
 
 ERROR_NAME = "HiddenTestFailed"
@@ -130,7 +130,7 @@ def run_probes(steps: list, workdir: Path, *, step_timeout: int, logger=None) ->
 
 def verdicts(records: list, probes: dict, inputs: dict, stopped: str) -> dict:
     """grade_id -> None (right) or the reason, from the sandbox's records and the grader's own judges."""
-    answers, errors, last_cell = {}, {}, None
+    answers, calls, errors, last_cell = {}, {}, {}, None
     for record in records:
         if not isinstance(record, dict):
             continue
@@ -140,6 +140,7 @@ def verdicts(records: list, probes: dict, inputs: dict, stopped: str) -> dict:
         if probe in inputs and probe not in answers and probe not in errors:
             if "answer" in record:
                 answers[probe] = record["answer"]
+                calls[probe] = record.get("calls") if isinstance(record.get("calls"), list) else []
             else:
                 errors[probe] = str(record.get("error", "no answer"))[:300]
     result = {}
@@ -150,6 +151,8 @@ def verdicts(records: list, probes: dict, inputs: dict, stopped: str) -> dict:
             where = f" while running cell {last_cell + 1}" if last_cell is not None else ""
             result[grade_id] = (f"your code never reached this test{where}: "
                                 f"{stopped or 'the checking process ended early'}")
+        elif problem := call_problem(probes[grade_id], [str(c) for c in calls[grade_id]]):
+            result[grade_id] = problem
         else:
             try:
                 result[grade_id] = probes[grade_id].judge(data, decode(answers[grade_id]))

@@ -25,4 +25,8 @@ WRONG = [
      "code": "from scipy.signal import correlate2d\n"
              "def convolution2d(image, kernel):\n"
              "    return correlate2d(np.asarray(image, dtype=float), np.asarray(kernel, dtype=float), 'valid')"},
+    {"name": "convolution: scipy under another name, called from a helper", "cell": "convolution2d",
+     "code": edited(SOLUTIONS["convolution2d"],
+                    ("    output = np.zeros((rows, cols))\n", "    return _slide(image, kernel)\n    output = np.zeros((rows, cols))\n"))
+     + "\n\ndef _slide(image, kernel):\n    from scipy.signal import correlate2d as _c\n    return _c(image, kernel, 'valid')\n"},
 ]

@@ -6,8 +6,8 @@ each `judge` in the grader, against scipy's `correlate2d`; see that module.
 import numpy as np
 from scipy.signal import correlate2d
 
-from course.grading.probe import Probe, compare_arrays, describe
-from course.grading.probe_kit import CONVOLUTIONS, forbidden, loop_answers, opening_problem
+from course.grading.probe import CONVOLUTIONS, Loops, Probe, compare_arrays, describe
+from course.grading.probe_kit import count_problem, loop_answers
 
 # What float32 arithmetic (a correct answer) can be off by, relative and absolute, for these sizes.
 FLOAT32 = 1e-5
@@ -73,8 +73,7 @@ def collect_convolution(ns, data):
 
 
 def judge_convolution(data, answer):
-    if problem := opening_problem("convolution2d", answer, forbidden(CONVOLUTIONS),
-                                  "must use loops, not a library (it refers to {used})", data["cases"]):
+    if problem := count_problem("convolution2d", answer["outputs"], data["cases"]):
         return problem
     for case, got in zip(data["cases"], answer["outputs"]):
         image, kernel = case["image"], case["kernel"]
@@ -90,5 +89,6 @@ PROBES = [
     Probe("test_by_hand", collect=collect_by_hand, judge=judge_by_hand),
     Probe("test_calculate_output_shape", collect=collect_output_shape, judge=judge_output_shape,
           inputs=shape_cases),
-    Probe("test_convolution2d", collect=collect_convolution, judge=judge_convolution, inputs=convolution_cases),
+    Probe("test_convolution2d", collect=collect_convolution, judge=judge_convolution, inputs=convolution_cases,
+          rule=Loops("convolution2d must use loops, not a library", CONVOLUTIONS)),
 ]

@@ -5,6 +5,12 @@ might type, and optionally `loses` (test cells that must score zero; by
 default `test_<cell>`). `demo: True` puts it in carol's demo submission.
 """
 
+from pathlib import Path
+
+from course.grading.submissions import edited, solution_answers
+
+SOLUTIONS = solution_answers(Path(__file__).resolve().parent / "02_padding_stride.ipynb")
+
 _SHAPE = ("def conv_output_shape(input_chw, n_filters, filter_chw, stride, padding):\n"
           "    channels, height, width = input_chw\n"
           "    filter_channels, kernel_h, kernel_w = filter_chw\n"
@@ -121,4 +127,20 @@ WRONG = [
     {"name": "receptive field: jump updated before it is used", "cell": "receptive_field", "demo": True,
      "code": _FIELD.format(body="        jump *= stride\n        size += (kernel - 1) * jump\n")},
     {"name": "receptive field: kernels multiplied", "cell": "receptive_field", "code": _FIELD.format(body="        size *= kernel\n")},
+    {"name": "output shape: the course's own output_size", "cell": "conv_output_shape",
+     "code": edited(SOLUTIONS["conv_output_shape"],
+                    ("    out_h = (height + 2 * padding - kernel_h) // stride + 1\n"
+                     "    out_w = (width + 2 * padding - kernel_w) // stride + 1\n",
+                     "    from course.explorers import output_size\n"
+                     "    out_h = output_size(height, kernel_h, stride, padding)\n"
+                     "    out_w = output_size(width, kernel_w, stride, padding)\n"))},
+    {"name": "conv2d_forward: torch's conv2d reached with getattr and a string", "cell": "conv2d_forward",
+     "code": edited(SOLUTIONS["conv2d_forward"],
+                    ("    n, c, h, wd = x.shape\n",
+                     "    import importlib\n"
+                     "    library = importlib.import_module('torch')\n"
+                     "    slide = getattr(library.nn.functional, 'conv' + '2d')\n"
+                     "    t = library.from_numpy\n"
+                     "    return slide(t(x), t(w), t(b), stride=stride, padding=padding).numpy()\n"
+                     "    n, c, h, wd = x.shape\n"))},
 ]

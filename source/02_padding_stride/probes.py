@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from scipy.signal import correlate2d
 from torch import nn
 
-from course.grading.probe import Probe, compare_arrays, describe_shape
-from course.grading.probe_kit import CONVOLUTIONS, count_problem, forbidden, loop_answers, opening_problem
+from course.grading.probe import CONVOLUTIONS, Loops, Probe, compare_arrays, describe_shape
+from course.grading.probe_kit import count_problem, loop_answers
 
 # ---- exercise 1: the transposed kernel -----------------------------------------------------------
 
@@ -153,8 +153,7 @@ def collect_forward(ns, data):
 
 
 def judge_forward(data, answer):
-    if problem := opening_problem("conv2d_forward", answer, forbidden(CONVOLUTIONS),
-                                  "must not call a library convolution (it refers to {used})", data["cases"]):
+    if problem := count_problem("conv2d_forward", answer["outputs"], data["cases"]):
         return problem
     for case, got in zip(data["cases"], answer["outputs"]):
         want = F.conv2d(torch.from_numpy(case["x"]), torch.from_numpy(case["w"]), torch.from_numpy(case["b"]),
@@ -213,6 +212,7 @@ PROBES = [
     Probe("test_conv_output_shape", collect=collect_output_shape, judge=judge_output_shape, inputs=shape_cases),
     Probe("test_flattened_size", collect=collect_flattened_size, judge=judge_flattened_size),
     Probe("test_parameter_counts", collect=collect_counts, judge=judge_counts, inputs=count_cases),
-    Probe("test_conv2d_forward", collect=collect_forward, judge=judge_forward, inputs=forward_cases),
+    Probe("test_conv2d_forward", collect=collect_forward, judge=judge_forward, inputs=forward_cases,
+          rule=Loops("conv2d_forward must use loops, not a library convolution", CONVOLUTIONS)),
     Probe("test_receptive_field", collect=collect_field, judge=judge_field, inputs=field_cases),
 ]

@@ -5,6 +5,12 @@ might type, and optionally `loses` (test cells that must score zero; by
 default `test_<cell>`). `demo: True` puts it in carol's demo submission.
 """
 
+from pathlib import Path
+
+from course.grading.submissions import edited, solution_answers
+
+SOLUTIONS = solution_answers(Path(__file__).resolve().parent / "03_pooling.ipynb")
+
 
 def _by_hand(name: str, conv: str, pooled: str) -> dict:
     """Wrong numbers for the by-hand exercise."""
@@ -80,4 +86,15 @@ WRONG = [
     {"name": "Net4: filters never loaded (random weights)", "cell": "Net4", "code": _net4(load=False)},
     {"name": "Net4: biases left at zero", "cell": "Net4", "code": _net4(bias=False)},
     {"name": "Net4: pooling before the convolution", "cell": "Net4", "code": _net4(forward="self.relu(self.conv1(self.pool(x)))")},
+    {"name": "max pool: the course's own pooling (course.explorers.pool)", "cell": "max_pool2d",
+     "code": edited(SOLUTIONS["max_pool2d"], ("    out = np.zeros((rows, cols))\n",
+                                             "    from course.explorers import pool\n"
+                                             "    return pool(x, kernel_size, stride, 'max')\n"
+                                             "    out = np.zeros((rows, cols))\n"))},
+    {"name": "avg pool: torch's avg_pool2d under another name", "cell": "avg_pool2d",
+     "code": edited(SOLUTIONS["avg_pool2d"], ("    out = np.zeros((rows, cols))\n",
+                                             "    from torch.nn.functional import avg_pool2d as smooth\n"
+                                             "    from torch import from_numpy\n"
+                                             "    return smooth(from_numpy(x)[None, None], kernel_size, stride)[0, 0].numpy()\n"
+                                             "    out = np.zeros((rows, cols))\n"))},
 ]

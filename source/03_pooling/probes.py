@@ -9,8 +9,8 @@ import torch.nn.functional as F
 from scipy.signal import correlate2d
 
 from course import xo_reference as ref
-from course.grading.probe import Probe, compare_arrays, describe_shape
-from course.grading.probe_kit import forbidden, loop_answers, opening_problem
+from course.grading.probe import POOLING, Loops, Probe, compare_arrays, describe_shape
+from course.grading.probe_kit import count_problem, loop_answers
 
 # What float32 arithmetic (a correct answer) can be off by, relative and absolute, for these sizes.
 FLOAT32 = 1e-6
@@ -59,9 +59,8 @@ def cases_for(function_name):
     return lambda rng: dict(pool_cases(rng), function=function_name)
 
 
-def _judge_pool(data, answer, name, reference, names):
-    if problem := opening_problem(name, answer, names, "must use loops, not a library (it refers to {used})",
-                                  data["cases"]):
+def _judge_pool(data, answer, name, reference):
+    if problem := count_problem(name, answer["outputs"], data["cases"]):
         return problem
     for case, got in zip(data["cases"], answer["outputs"]):
         x = torch.from_numpy(np.asarray(case["x"], dtype=float))[None, None]
@@ -76,11 +75,11 @@ def _judge_pool(data, answer, name, reference, names):
 
 
 def judge_max_pool(data, answer):
-    return _judge_pool(data, answer, "max_pool2d", F.max_pool2d, forbidden("block_reduce", "max_pool2d", "MaxPool2d"))
+    return _judge_pool(data, answer, "max_pool2d", F.max_pool2d)
 
 
 def judge_avg_pool(data, answer):
-    return _judge_pool(data, answer, "avg_pool2d", F.avg_pool2d, forbidden("block_reduce", "avg_pool2d", "AvgPool2d"))
+    return _judge_pool(data, answer, "avg_pool2d", F.avg_pool2d)
 
 
 # ---- exercise 4: Net4 ----------------------------------------------------------------------------
@@ -119,7 +118,9 @@ def judge_net(data, answer):
 
 PROBES = [
     Probe("test_by_hand", collect=collect_by_hand, judge=judge_by_hand),
-    Probe("test_max_pool2d", collect=collect_pool, judge=judge_max_pool, inputs=cases_for("max_pool2d")),
-    Probe("test_avg_pool2d", collect=collect_pool, judge=judge_avg_pool, inputs=cases_for("avg_pool2d")),
+    Probe("test_max_pool2d", collect=collect_pool, judge=judge_max_pool, inputs=cases_for("max_pool2d"),
+          rule=Loops("max_pool2d must use loops, not a library", POOLING)),
+    Probe("test_avg_pool2d", collect=collect_pool, judge=judge_avg_pool, inputs=cases_for("avg_pool2d"),
+          rule=Loops("avg_pool2d must use loops, not a library", POOLING)),
     Probe("test_Net4", collect=collect_net, judge=judge_net, inputs=net_inputs),
 ]

@@ -42,4 +42,10 @@ WRONG = [
             ("losses.append(loss.item())", "losses.append(loss.item() * len(labels))"),
             ('history["train_loss"].append(sum(losses) / len(losses))', 'history["train_loss"].append(sum(losses) / seen)')),
     mistake("momentum left out of the default optimizer", "train", (", momentum=0.9)", ")")),
+    mistake("the course's own evaluate_model", "evaluate",
+            ("    on = next(model.parameters()).device\n",
+             "    return training.evaluate_model(model, loader, criterion)\n    on = next(model.parameters()).device\n")),
+    mistake("the course's own fit", "train",
+            ("    history = {", "    return training.fit(model, train_loader, validation_loader, epochs, optimizer=optimizer)\n"
+                              "    history = {")),
 ]

@@ -18,10 +18,9 @@ import torch
 from torch import nn
 
 from course.grading.probe import Probe, compare_arrays
-from course.grading.probe_kit import count_problem, evaluate_net, load_weights, opening_problem, recorder, referenced_names, train_net
+from course.grading.probe_kit import count_problem, evaluate_net, load_weights, recorder, train_net
 from course.training import fit
 
-COURSE_LOOPS = {"evaluate_model", "fit"}  # course.training's own loops, which the exercises write again
 CURVES = ("train_loss", "train_acc", "val_loss", "val_acc")
 
 
@@ -85,7 +84,6 @@ def collect_evaluate(ns, data):
     from torch.utils.data import DataLoader, TensorDataset
 
     function = ns["evaluate"]
-    names = referenced_names(function)
     results = []
     for run in data["runs"]:
         model, calls = recorder(evaluate_net())
@@ -100,12 +98,11 @@ def collect_evaluate(ns, data):
             "loss": float(got[0]), "acc": float(got[1]), "calls": [list(c) for c in calls],
             "buffers": [np.asarray(b.detach().double().numpy(), dtype=float) for b in model.buffers()],
             "grads": any(p.grad is not None and bool(p.grad.abs().sum() > 0) for p in model.parameters())})
-    return {"names": sorted(names), "runs": results}
+    return {"runs": results}
 
 
 def judge_evaluate(data, answer):
-    if problem := opening_problem("evaluate", answer, COURSE_LOOPS, "must compute the numbers itself, not call {used}",
-                                  data["runs"], "runs", "hidden model"):
+    if problem := count_problem("evaluate", answer["runs"], data["runs"], "hidden model"):
         return problem
     for run, got in zip(data["runs"], answer["runs"]):
         model = load_weights(evaluate_net(), run["seed"])
@@ -160,7 +157,6 @@ def collect_train(ns, data):
     from torch.utils.data import DataLoader, TensorDataset
 
     function = ns["train"]
-    names = referenced_names(function)
     train_set = TensorDataset(torch.from_numpy(data["train_x"]), torch.from_numpy(data["train_y"]))
     val_set = TensorDataset(torch.from_numpy(data["val_x"]), torch.from_numpy(data["val_y"]))
     results = []
@@ -178,7 +174,7 @@ def collect_train(ns, data):
         plain = all(isinstance(v, (float, np.floating)) for key in curves for v in history[key])
         state = [np.asarray(v.detach().double().cpu().numpy(), dtype=float) for v in model.state_dict().values()]
         results.append({"curves": curves, "plain": plain, "calls": [list(c) for c in calls], "state": state})
-    return {"names": sorted(names), "runs": results}
+    return {"runs": results}
 
 
 def reference_train(model, data, epochs):
@@ -194,8 +190,7 @@ def reference_train(model, data, epochs):
 
 
 def judge_train(data, answer):
-    if problem := opening_problem("train", answer, COURSE_LOOPS, "must run its own loop, not call {used}",
-                                  data["epochs"], "runs", "hidden run"):
+    if problem := count_problem("train", answer["runs"], data["epochs"], "hidden run"):
         return problem
     for epochs, dropout_seed, got in zip(data["epochs"], data["dropout_seeds"], answer["runs"]):
         model = load_weights(train_net(), data["seed"])
