@@ -14,7 +14,7 @@ from nbgrader.preprocessors import (
                                     SaveAutoGrades,
 )
 
-from course.grading import execute, probe, recovery, sandbox, stderr, verdicts
+from course.grading import execute, probe, recovery, rubrics, sandbox, stderr, submitted_outputs, verdicts
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -32,7 +32,9 @@ c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
 # A student's notebook never pulls in stray files from their folder, and the
 # instructor-only probes (source/<assignment>/probes.py) are neither released
 # nor copied next to a submission when it is autograded.
-c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", probe.PROBES_FILE, "mistakes.py", "fair.py"]
+# The grader's files beside each notebook (trusted checks, rubrics, answer catalogues) are never released.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", probe.PROBES_FILE,
+                            rubrics.RUBRICS_FILE, "mistakes.py", "fair.py"]
 
 # Grading runs in fast mode (NBGRADER_EXECUTION is set), so no cell should
 # come near this; it only stops a runaway loop on a CPU laptop.
@@ -51,6 +53,7 @@ c.Execute.raise_on_iopub_timeout = False
 # zero, so a submission nbgrader cannot process scores zero, with the reason
 # in the log.
 c.Autograde.sanitize_preprocessors = [
+    submitted_outputs.KeepSubmittedOutputs,
     ClearOutput,
     DeduplicateIds,
     OverwriteKernelspec,
@@ -61,6 +64,8 @@ c.Autograde.sanitize_preprocessors = [
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.autograde_preprocessors = [
     execute.SandboxedExecute,
+    submitted_outputs.ShowSubmittedOutputs,
+    rubrics.ShowRubrics,
     verdicts.TrustedVerdicts,
     stderr.StderrIsNotFailure,
     IgnorePattern,

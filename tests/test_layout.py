@@ -77,7 +77,7 @@ def test_top_level_folders_are_the_agreed_ones():
 
 @pytest.mark.parametrize("assignment", sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()))
 def test_an_assignment_folder_holds_only_its_notebook_probes_and_catalogues(assignment):
-    allowed = {f"{assignment}.ipynb", "probes.py", "mistakes.py", "fair.py"}
+    allowed = {f"{assignment}.ipynb", "probes.py", "rubrics.py", "mistakes.py", "fair.py"}
     present = {p.name for p in (ROOT / "source" / assignment).iterdir() if p.name not in {"__pycache__", ".ipynb_checkpoints"}}
     assert present <= allowed, f"source/{assignment}/ also holds {sorted(present - allowed)}"
 

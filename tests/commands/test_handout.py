@@ -75,7 +75,7 @@ def test_it_holds_what_a_student_needs(shipped):
 def test_it_holds_nothing_the_grader_keeps(shipped):
     for path in shipped:
         assert not path.startswith(("source/", "tests/", "course/grading/", "docs/")), path
-        assert Path(path).name not in ("probes.py", "mistakes.py", "fair.py", "hostile_catalogue.py"), path
+        assert Path(path).name not in ("probes.py", "rubrics.py", "mistakes.py", "fair.py", "hostile_catalogue.py"), path
         assert not path.endswith(".ipynb") or path.startswith("release/"), path
         assert "__pycache__" not in path and not path.endswith(".pyc"), path
     assert set(p for p in shipped if p.startswith("course/commands/")) == {

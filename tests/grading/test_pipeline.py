@@ -13,7 +13,9 @@ import nbformat
 import pytest
 
 from course.grading import demo, pipeline, verdicts
+from course.grading.rubrics import load_rubrics, rubric_text
 from course.grading.submissions import HIDDEN_BLOCK, SOLUTION_BLOCK, fill, graded_cells, nbgrader_meta, solution_answers
+from course.grading.submitted_outputs import NOTE, kept_cell_ids
 from course.paths import ASSIGNMENTS
 from tests.helpers import ROOT, copy_course
 
@@ -84,6 +86,7 @@ def _students(course: Path, assignment: str) -> dict:
     submitted = course / "submitted"
     plan = {"solution": set(), "blank": None}
     fill(release, solutions, submitted / "solution" / assignment / f"{assignment}.ipynb")
+    _plant_outputs(submitted / "solution" / assignment / f"{assignment}.ipynb", _kept(course, assignment))
     fill(release, {}, submitted / "blank" / assignment / f"{assignment}.ipynb")
     for number, mistake in enumerate(demo.catalogue(assignment, course).get("WRONG", []), 1):
         student = f"wrong{number:02d}"
@@ -94,6 +97,22 @@ def _students(course: Path, assignment: str) -> dict:
         fill(release, dict(solutions, **answers), submitted / student / assignment / f"{assignment}.ipynb")
         plan[student] = set()
     return plan
+
+
+PLANTED = "what the student's own run printed: validation accuracy 0.8123\n"
+
+
+def _kept(root: Path, assignment: str) -> set:
+    return kept_cell_ids(root / "source" / assignment / f"{assignment}.ipynb")
+
+
+def _plant_outputs(path: Path, cells: set) -> None:
+    """The outputs a student's full run left in the cells their written answers discuss."""
+    notebook = nbformat.read(str(path), as_version=4)
+    for cell in notebook.cells:
+        if cell.get("id") in cells:
+            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=PLANTED)]
+    nbformat.write(notebook, str(path))
 
 
 def _fair_students(assignment: str, root: Path = ROOT) -> dict:
@@ -151,6 +170,30 @@ def _trusted_failures(course: Path, assignment: str, student: str) -> set:
     graded = nbformat.read(str(course / "autograded" / student / assignment / f"{assignment}.ipynb"), as_version=4)
     return {nbgrader_meta(cell)["grade_id"] for cell in graded.cells
             if any(o.get("ename") == verdicts.ERROR_NAME for o in cell.get("outputs", []))}
+
+
+@pytest.mark.parametrize("assignment", [a for a in PRESENT if _kept(ROOT, a)])
+def test_the_outputs_a_written_answer_refers_to_are_the_students_own(graded_class, assignment):
+    """In formgrader and the feedback, the marked cells show what the student's run printed, not the fast rerun."""
+    course, _ = graded_class[assignment]
+    kept = _kept(course, assignment)
+    for student, want in (("solution", [NOTE, PLANTED]), ("blank", None)):
+        graded = nbformat.read(str(course / "autograded" / student / assignment / f"{assignment}.ipynb"), as_version=4)
+        shown = {cell.get("id"): [o.get("text") for o in cell.outputs] for cell in graded.cells if cell.get("id") in kept}
+        assert set(shown) == kept
+        for texts in shown.values():
+            assert (texts == want) if want else (NOTE not in texts), (student, texts[:3])
+
+
+@pytest.mark.parametrize("assignment", PRESENT)
+def test_each_written_answer_is_followed_by_its_rubric_in_the_graded_notebook(graded_class, assignment):
+    course, _ = graded_class[assignment]
+    graded = nbformat.read(str(course / "autograded" / "solution" / assignment / f"{assignment}.ipynb"), as_version=4)
+    rubrics = load_rubrics(course / "source" / assignment)
+    for index, cell in enumerate(graded.cells):
+        grade_id = nbgrader_meta(cell).get("grade_id")
+        if cell.cell_type == "markdown" and grade_id in rubrics:
+            assert graded.cells[index + 1].source == rubric_text(rubrics[grade_id]), grade_id
 
 
 @pytest.mark.parametrize("assignment", PRESENT)
