@@ -55,4 +55,6 @@ WRONG = [
     _augmentation("rotation with expand=True grows the image", "[v2.RandomRotation(20, expand=True)]"),
     _augmentation("converts to a tensor itself", "[v2.RandomRotation(20), v2.ToImage(), v2.ToDtype(torch.float32, scale=True)]"),
     _augmentation("a Compose instead of a list", "v2.Compose([v2.RandomHorizontalFlip(), v2.RandomRotation(20)])"),
+    _augmentation("upside-down flips (not a garment's label any more)", "[v2.RandomHorizontalFlip(), v2.RandomVerticalFlip()]"),
+    _augmentation("rotations up to 180 degrees", "[v2.RandomRotation(180)]"),
 ]
