@@ -219,7 +219,9 @@ def test_without_the_trusted_verdicts_these_attacks_would_score(tmp_path, monkey
     """The catalogue is not a straw man: with only the in-kernel hidden tests, patching wins points."""
     for key, value in TEST_ENV.items():
         monkeypatch.setenv(key, value)
-    chosen = ["h01_numpy_allclose", "h02_scipy_and_checker", "h03_builtins_and_assertion", "h04_traceback_display"]
+    # h03 rebinds `set` to blind a check of the names a function uses; the hidden test now watches the calls
+    # (course.calls), which that does not blind, so h03 scores nothing even here and is no longer listed.
+    chosen = ["h01_numpy_allclose", "h02_scipy_and_checker", "h04_traceback_display"]
     monkeypatch.setattr(hostile, "HOSTILE", [ENTRIES[name] for name in chosen])
     course = copy_course(tmp_path / "course", [A])
     pipeline.release(course, [A])
