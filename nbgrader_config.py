@@ -14,7 +14,7 @@ from nbgrader.preprocessors import (
                                     SaveAutoGrades,
 )
 
-from course.grading import execute, probe, recovery, rubrics, sandbox, stderr, submitted_outputs, verdicts
+from course.grading import database, execute, probe, recovery, rubrics, sandbox, stderr, submitted_outputs, verdicts
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -27,7 +27,8 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(HERE, "gradebook.db")
+# gradebook.db beside this file, or the shared server COURSE_DB_URL names (course/grading/database.py).
+c.CourseDirectory.db_url = database.db_url(HERE)
 
 # A student's notebook never pulls in stray files from their folder, and the
 # instructor-only probes (source/<assignment>/probes.py) are neither released

@@ -50,6 +50,10 @@ GRADE = (
 TEST = GRADE + (
     Need("chromium", "the browser tests", lambda: Path("/usr/bin/chromium").exists()),
     Need("chromium-driver", "the browser tests", lambda: Path("/usr/bin/chromedriver").exists()),
+    Need("postgresql", "the tests of a shared PostgreSQL gradebook",
+         lambda: any(Path("/usr/lib/postgresql").glob("*/bin/initdb"))),
+    Need("slurm-wlm", "the tests of grading on a Slurm cluster", lambda: bool(shutil.which("slurmctld"))),
+    Need("munge", "Slurm's authentication, for the Slurm tests", lambda: bool(shutil.which("munged"))),
 )
 JOBS = {"grade": GRADE, "test": TEST}
 

@@ -14,15 +14,13 @@ gradebook, which SQLite lets only one writer touch. So the work is split:
   transaction, so a crash loses at most the tasks in flight, and a rerun
   picks up where the last one stopped.
 
-`COURSE_SCHEDULER=tcp://HOST:PORT` grades on a running Dask cluster; without
-it a local cluster is started, one single-threaded worker process per core
-(`COURSE_WORKERS` changes the count). See docs/grading-at-scale.md.
+The workers are a local cluster, one single-threaded process per core, unless
+COURSE_SCHEDULER or COURSE_CLUSTER=slurm says otherwise (course.grading.clusters).
+See docs/grading-at-scale.md.
 """
 from __future__ import annotations
 
-import atexit
 import hashlib
-import logging
 import os
 import shutil
 import sys
@@ -32,15 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..paths import ASSIGNMENTS, PROJECT_ROOT
+from . import clusters, database, worker
 from . import ledger as ledger_module
-from . import worker
 from .demo import FAIR_FILE, MISTAKES_FILE
 
-ENV_SCHEDULER = "COURSE_SCHEDULER"
-ENV_WORKERS = "COURSE_WORKERS"
 ENV_THREADS = "COURSE_TASK_THREADS"
-# Grading settings that follow each task to its worker; paths and cluster settings are the worker's own.
-NOT_SENT = {ENV_SCHEDULER, ENV_WORKERS, "COURSE_DATA", "COURSE_ROOT"}
+# Grading settings that follow each task to its worker; paths, cluster settings and the gradebook are not its own.
+NOT_SENT = {*clusters.SETTINGS, "COURSE_DATA", "COURSE_ROOT", database.ENV_DB_URL}
 # The test catalogues beside a notebook are not part of grading: editing them is no new course version.
 BUNDLE_SKIP = {".ipynb_checkpoints", "__pycache__", MISTAKES_FILE, FAIR_FILE}
 MAX_SUBMISSION_BYTES = 256 * 1024 * 1024
@@ -68,6 +64,7 @@ class Report:
     write_seconds: list = field(default_factory=list)
     wall_s: float = 0.0
     workers: int = 0
+    first_worker_s: float | None = None  # batch-job workers: seconds until the first one joined
     stopped: bool = False
 
     @property
@@ -136,48 +133,12 @@ def _estimate(root: Path, assignment: str, history: dict) -> float:
     return sum(cell.cell_type == "code" for cell in notebook.cells)
 
 
-_LOCAL: dict = {}
-
-
-def quiet_dask() -> None:
-    """Dask logs to the terminal by default; only errors may cross the progress bar."""
-    for name in ("distributed", "distributed.nanny", "distributed.scheduler", "distributed.worker", "tornado"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-
 def client(workers: int | None = None):
-    """A Dask client: on COURSE_SCHEDULER's cluster, else on a local cluster kept for this process."""
-    from distributed import Client, LocalCluster
-
-    quiet_dask()
-    address = os.environ.get(ENV_SCHEDULER, "").strip()
-    if address:
-        key = ("remote", address)
-        if key not in _LOCAL:
-            _LOCAL[key] = (None, Client(address, set_as_default=False))
-        return _LOCAL[key][1]
-    count = workers or int(os.environ.get(ENV_WORKERS, "0") or 0) or os.cpu_count() or 1
-    key = ("local", count)
-    if key not in _LOCAL:
-        # The scheduler's web server always starts; on a free loopback port, two runs never fight over 8787.
-        cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
-        connected = Client(cluster, set_as_default=False)
-        connected.register_plugin(worker.WarmUp(), name="course-warm-up")
-        _LOCAL[key] = (cluster, connected)
-    return _LOCAL[key][1]
+    """A Dask client on the cluster this process keeps (COURSE_SCHEDULER's, else a local one)."""
+    return clusters.connect(workers).client
 
 
-@atexit.register
-def close_clients() -> None:
-    for cluster, connected in list(_LOCAL.values()):
-        try:
-            connected.close()
-            if cluster is not None:
-                cluster.close()
-        except Exception:  # noqa: BLE001 (shutting down anyway)
-            pass
-    _LOCAL.clear()
+close_clients = clusters.close_all
 
 
 def _settings() -> dict:
@@ -232,8 +193,11 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
         if not todo:
             report.wall_s = time.perf_counter() - start
             return report
-        dask = dask_client or client()
-        report.workers = len(dask.scheduler_info(n_workers=-1)["workers"]) if hasattr(dask, "scheduler_info") else 0
+        connection = clusters.Connection(dask_client) if dask_client else clusters.connect(pending=len(todo))
+        dask = connection.client
+        if connection.per_run:  # workers that are batch jobs: bundles can be scattered once the first one is up
+            report.first_worker_s = clusters.first_worker(connection)
+        report.workers = max(connection.planned_workers, _workers(dask))
         # In a list: scattering a dict would make each of its keys ("files", "version", ...) one future,
         # named after the key, so the second assignment's bundle would share the first one's keys.
         scattered = {a: dask.scatter([b], broadcast=True, hash=False)[0] for a, b in bundles.items()
@@ -243,6 +207,7 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
         queue = list(reversed(todo))
         written = set()
         bar = _bar(len(todo), progress)
+        bar.set_postfix_str(f"failed 0, {report.workers} workers", refresh=False)
 
         def submit_next(pool):
             submission = queue.pop()
@@ -259,6 +224,7 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
         try:
             while queue and pool.count() < window:
                 submit_next(pool)
+            clusters.adapt(connection)
             for future in pool:
                 submission = future.course_submission
                 try:
@@ -275,17 +241,23 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
                 if queue:
                     submit_next(pool)
                 bar.update(1)
-                bar.set_postfix_str(f"failed {len(report.failed) + len(report.problems)}, "
-                                    f"{len(dask.scheduler_info(n_workers=-1)['workers'])} workers", refresh=False)
+                bar.set_postfix_str(f"failed {len(report.failed) + len(report.problems)}, {_workers(dask)} workers",
+                                    refresh=False)
         except KeyboardInterrupt:
             report.stopped = True
             for future in list(pool.futures):
                 future.cancel()
         finally:
             bar.close()
+            if connection.per_run:
+                connection.close()
             report.write_seconds = list(book.write_seconds)
             report.wall_s = time.perf_counter() - start
     return report
+
+
+def _workers(dask) -> int:
+    return len(dask.scheduler_info(n_workers=-1)["workers"]) if hasattr(dask, "scheduler_info") else 0
 
 
 def _collect(book, result: dict, report: Report, written: set, on_result: Callable) -> None:
@@ -302,7 +274,7 @@ def _collect(book, result: dict, report: Report, written: set, on_result: Callab
     written.add(key)
     report.graded += 1
     report.timings.append(dict(result["timing"], assignment=result["assignment"], student=result["student"],
-                               worker_pid=result["worker_pid"]))
+                               worker_pid=result["worker_pid"], worker_job=result.get("worker_job")))
     report.problems.extend((*where, line) for line in result["problems"])
     on_result(result)
 

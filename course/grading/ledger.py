@@ -16,43 +16,54 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
 
 from sqlalchemy import text
 
+from . import database
+
 TABLE = "course_grading_ledger"
 SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     assignment TEXT NOT NULL, student TEXT NOT NULL, content_hash TEXT NOT NULL, course_version TEXT NOT NULL,
     graded_at REAL NOT NULL, task_s REAL, problems TEXT, PRIMARY KEY (assignment, student))"""
 # Per-student tables that a template gradebook must not carry (other students' data, and this ledger).
+# The same statement on SQLite and PostgreSQL: a result delivered twice overwrites its own row.
+UPSERT = text(f"""INSERT INTO {TABLE} VALUES (:a, :s, :h, :v, :t, :d, :p)
+    ON CONFLICT (assignment, student) DO UPDATE SET content_hash = excluded.content_hash,
+    course_version = excluded.course_version, graded_at = excluded.graded_at, task_s = excluded.task_s,
+    problems = excluded.problems""")
 STUDENT_TABLES = ("comment", "grade", "submitted_notebook", "submitted_assignment", "student", TABLE)
 
 
 def db_url(root: Path) -> str:
-    return f"sqlite:///{Path(root) / 'gradebook.db'}"
+    return database.db_url(root)
 
 
 def template(root: Path) -> bytes:
-    """The course gradebook with every assignment's definition and no student in it, as bytes."""
-    source = sqlite3.connect(Path(root) / "gradebook.db")
+    """The course gradebook with every assignment's definition and no student in it, as SQLite bytes.
+
+    Whatever server the course gradebook is on, a worker grades in a scratch SQLite copy of this."""
+    from nbgrader.api import Base, Gradebook
+    from sqlalchemy import select
+
     scratch = Path(tempfile.mkdtemp(prefix="course-template-"))
+    source = database.engine(db_url(root))
     try:
-        copy = sqlite3.connect(scratch / "template.db")
-        with copy:
-            source.backup(copy)
-        tables = {row[0] for row in copy.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        with copy:
-            for table in STUDENT_TABLES:
-                if table in tables:
-                    copy.execute(f"DELETE FROM {table}")
-        copy.execute("VACUUM")
-        copy.close()
+        with Gradebook(f"sqlite:///{scratch / 'template.db'}") as empty:
+            target = empty.db.get_bind()
+            tables = [t for t in Base.metadata.sorted_tables if t.name not in STUDENT_TABLES]
+            with source.connect() as reading, target.begin() as writing:
+                for table in reversed(tables):  # a new gradebook holds a default course row
+                    writing.execute(table.delete())
+                for table in tables:
+                    rows = [dict(row._mapping) for row in reading.execute(select(table))]
+                    if rows:
+                        writing.execute(table.insert(), rows)
         return (scratch / "template.db").read_bytes()
     finally:
-        source.close()
+        source.dispose()
         shutil.rmtree(scratch, ignore_errors=True)
 
 
@@ -65,11 +76,12 @@ class Ledger:
         self.root = Path(root)
         self.gradebook = Gradebook(db_url(root))
         self.db = self.gradebook.db
-        # WAL: a commit appends to the log instead of syncing a rollback journal and the database
-        # (a few ms, not tens); NORMAL still keeps the database consistent across a power cut,
-        # which can only lose the last results, and a rerun grades those again.
-        self.db.execute(text("PRAGMA journal_mode=WAL"))
-        self.db.execute(text("PRAGMA synchronous=NORMAL"))
+        if database.is_sqlite(db_url(root)):
+            # WAL: a commit appends to the log instead of syncing a rollback journal and the database
+            # (a few ms, not tens); NORMAL still keeps the database consistent across a power cut,
+            # which can only lose the last results, and a rerun grades those again.
+            self.db.execute(text("PRAGMA journal_mode=WAL"))
+            self.db.execute(text("PRAGMA synchronous=NORMAL"))
         self.db.execute(text(SCHEMA))
         self.db.commit()
         self.trash: list[Path] = []  # replaced autograded folders, removed when the run ends
@@ -129,7 +141,7 @@ class Ledger:
             if result["submission"] is not None:
                 write_folder(self.root / "autograded" / student / assignment, result["files"], self.trash)
                 self._grades(assignment, student, result["submission"])
-            self.db.execute(text(f"INSERT OR REPLACE INTO {TABLE} VALUES (:a, :s, :h, :v, :t, :d, :p)"),
+            self.db.execute(UPSERT,
                             {"a": assignment, "s": student, "h": result["hash"], "v": result["version"],
                              "t": time.time(), "d": result["timing"]["task_s"], "p": "\n".join(result["problems"])})
             self.db.commit()

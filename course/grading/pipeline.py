@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..paths import ASSIGNMENTS, PROJECT_ROOT
-from . import sandbox
+from . import database, sandbox
 
 
 class NbgraderError(RuntimeError):
@@ -92,7 +92,7 @@ def scores(root: Path = PROJECT_ROOT) -> list[Score]:
     from nbgrader.api import Gradebook
 
     rows = []
-    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}") as gradebook:
+    with Gradebook(database.db_url(root)) as gradebook:
         for assignment in gradebook.assignments:
             for submission in assignment.submissions:
                 auto = auto_max = manual = manual_max = 0.0
@@ -112,7 +112,7 @@ def cell_scores(root: Path, assignment: str, student: str) -> dict:
     """grade_id -> score (None while it waits for a human) for one submission."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{Path(root) / 'gradebook.db'}") as gradebook:
+    with Gradebook(database.db_url(root)) as gradebook:
         submission = gradebook.find_submission(assignment, student)
         return {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}
 

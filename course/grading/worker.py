@@ -28,6 +28,9 @@ from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from . import sandbox
+from .database import ENV_DB_URL
+
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "TORCH_NUM_THREADS")
 LOG_FORMAT = "[Autograde] %(levelname)s | %(message)s"
@@ -86,8 +89,10 @@ def _environment(settings: dict, threads: int):
     """The driver's grading settings (COURSE_*) and the thread limits, for one task only."""
     wanted = dict(settings)
     wanted.update({name: str(threads) for name in THREAD_VARS})
-    saved = {name: os.environ.get(name) for name in wanted}
+    saved = {name: os.environ.get(name) for name in [*wanted, ENV_DB_URL]}
     os.environ.update(wanted)
+    # The scratch course grades into its own SQLite copy, even where the worker inherited the course's server URL.
+    os.environ.pop(ENV_DB_URL, None)
     torch_threads = None
     try:
         import torch
@@ -192,12 +197,20 @@ def grade(task: dict, bundle: dict) -> dict:
     start, cpu_start = time.perf_counter(), _cpu()
     assignment, student = task["assignment"], task["student"]
     result = {"assignment": assignment, "student": student, "hash": task["hash"], "version": bundle["version"],
-              "worker_pid": os.getpid(), "submission": None, "files": {}, "problems": [], "log": ""}
+              "worker_pid": os.getpid(), "worker_job": os.environ.get("SLURM_JOB_ID"), "submission": None,
+              "files": {}, "problems": [], "log": ""}
     scratch = Path(tempfile.mkdtemp(prefix="course-task-"))
     nbgrader_s = execute_s = 0.0
     try:
         if bundle["assignment"] != assignment:
             raise ValueError(f"the task is for {assignment} but its bundle is {bundle['assignment']}'s")
+        with _environment(task.get("env", {}), 1):
+            unsafe = sandbox.problem()
+        if unsafe:  # e.g. a container without user namespaces: refuse, and the submission waits for a good worker
+            result["problems"].append(f"this worker cannot create the sandbox, so it grades nothing: {unsafe}\n"
+                                      f"{sandbox.OFF_HINT}")
+            result["crashed"] = True
+            return _timed(result, start, cpu_start, 0.0, 0.0)
         source = _bundle_dir(bundle)
         shutil.copy(source / "nbgrader_config.py", scratch / "nbgrader_config.py")
         shutil.copytree(source / "source", scratch / "source")
@@ -237,6 +250,10 @@ def grade(task: dict, bundle: dict) -> dict:
         result["crashed"] = True
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    return _timed(result, start, cpu_start, nbgrader_s, execute_s)
+
+
+def _timed(result: dict, start: float, cpu_start: float, nbgrader_s: float, execute_s: float) -> dict:
     result["timing"] = {"task_s": time.perf_counter() - start, "nbgrader_s": nbgrader_s, "execute_s": execute_s,
                         "cpu_s": _cpu() - cpu_start}
     return result

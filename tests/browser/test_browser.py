@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.grading import demo, pipeline
+from course.grading import database, demo, pipeline
 from course.grading.submissions import nbgrader_meta, solution_answers
 from course.paths import ASSIGNMENTS
 from tests.browser.session import ARTIFACTS, CHROMIUM, RUN_MS, LabPage, LabServer, keeps_evidence, launch_chromium
@@ -325,7 +325,7 @@ def overall(root: Path, student: str) -> str:
     from nbgrader.api import Gradebook
 
     rows = [s for s in pipeline.scores(root) if s.student == student]
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+    with Gradebook(database.db_url(root)) as gradebook:
         best = sum(assignment.max_score for assignment in gradebook.assignments)
     return f"{shown(sum(s.total for s in rows))} / {shown(best)}"
 

@@ -29,14 +29,15 @@ def test_as_root_the_missing_packages_are_installed_with_apt_get(bare_machine, m
     monkeypatch.setattr(system.os, "geteuid", lambda: 0)
     assert system.main(["test"]) == 0
     assert calls[0][:2] == ["apt-get", "update"] and calls[1][:2] == ["apt-get", "install"]
-    assert {"bubblewrap", "dataset-fashion-mnist", "chromium", "chromium-driver"} <= installed
+    assert {"bubblewrap", "dataset-fashion-mnist", "chromium", "chromium-driver", "postgresql", "slurm-wlm",
+            "munge"} <= installed
 
 
 def test_grading_needs_no_browser(bare_machine, monkeypatch):
     installed, calls = bare_machine
     monkeypatch.setattr(system.os, "geteuid", lambda: 0)
     assert system.main(["grade"]) == 0
-    assert "bubblewrap" in installed and "chromium" not in installed
+    assert "bubblewrap" in installed and not {"chromium", "postgresql", "slurm-wlm"} & installed
 
 
 def test_without_root_or_sudo_it_stops_at_once_with_the_one_command(bare_machine, monkeypatch, capsys):

@@ -271,3 +271,48 @@ def test_an_unchanged_rerun_over_two_assignments_grades_nothing(tmp_path):
     again = []
     pipeline.autograde(course, both, report=again)
     assert (again[0].graded, again[0].skipped) == (0, 4), again[0].summary()
+
+
+@pytest.mark.postgres
+def test_a_postgresql_gradebook_ends_up_exactly_as_the_sqlite_one(engine_graded, postgres_url, tmp_path, monkeypatch):
+    """COURSE_DB_URL moves the whole gradebook, the engine's ledger with it, to a PostgreSQL server."""
+    _, _, state = engine_graded
+    monkeypatch.setenv("COURSE_DB_URL", postgres_url)
+    course = copy_course(tmp_path / "course", [A])
+    build(course)
+    report = run(course)
+    assert report.graded == len(STUDENTS) and not report.failed, report.reasons()
+    assert not (course / "gradebook.db").exists(), "nothing may fall back to SQLite beside the course"
+    assert dump(course) == state
+    again = run(course)
+    assert (again.graded, again.skipped) == (0, len(STUDENTS))
+    results = []
+    assert engine.grade(course, [A], ["s_blank"], on_result=results.append).graded == 1
+    with ledger.Ledger(course) as book:
+        book.write(results[0])  # the same result twice: the ledger's upsert keeps one row
+        rows = book.db.execute(ledger.text(f"SELECT student FROM {ledger.TABLE}")).scalars().all()
+    assert sorted(rows) == sorted(STUDENTS)
+    assert dump(course) == state
+
+
+def test_a_running_cluster_named_by_course_scheduler_does_the_grading(engine_graded, tmp_path, monkeypatch):
+    """COURSE_SCHEDULER=tcp://HOST:PORT: the engine starts no cluster of its own and grades on that one."""
+    from distributed import Client, LocalCluster
+
+    from course.grading import clusters
+
+    _, _, state = engine_graded
+    course = copy_course(tmp_path / "course", [A])
+    build(course)
+    with LocalCluster(n_workers=1, threads_per_worker=1, host="127.0.0.1", dashboard_address="127.0.0.1:0") as outside, \
+            Client(outside) as watcher:
+        monkeypatch.setenv("COURSE_SCHEDULER", outside.scheduler_address)
+        theirs = set(watcher.run(os.getpid).values())
+        try:
+            report = engine.grade(course, [A], ["s_solution", "s_blank"])
+        finally:
+            clusters.close_all()
+    assert report.graded == 2 and report.workers == 1, report.summary()
+    assert {t["worker_pid"] for t in report.timings} <= theirs
+    assert {k: v for k, v in dump(course)["gradebook"].items() if k[0] in {"s_solution", "s_blank"}} == {
+        k: v for k, v in state["gradebook"].items() if k[0] in {"s_solution", "s_blank"}}
