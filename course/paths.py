@@ -15,6 +15,7 @@ ASSIGNMENTS = (
     "04_emnist_cnn",
     "05_training_loop",
     "06_regularization",
+    "07_conv_backprop",
 )
 
 
