@@ -69,10 +69,11 @@ test: system-test install data lint
 bench: install data
 	$(PY) -m course.commands.bench
 
-# Serial nbgrader against the engine on a generated class (STUDENTS=24 by default); prints, asserts nothing.
+# Serial nbgrader against the engine, on PostgreSQL and on Slurm, on a generated class (STUDENTS=24 by default;
+# ONLY=engine1,slurm picks rows); prints, asserts nothing.
 bench-grading: install data
 	$(PY) -m course.commands.bench_grading $(if $(STUDENTS),--students $(STUDENTS)) \
-		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT))
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf autograded/*/ feedback submitted gradebook.db grades.csv handout .pytest_cache

@@ -130,7 +130,8 @@ def resolvable(dotted: str) -> bool:
 
 
 def _haystack(root: Path) -> str:
-    files = sorted((root / "course").rglob("*.py")) + [root / "Makefile", root / "nbgrader_config.py"]
+    files = sorted((root / "course").rglob("*.py")) + [root / "Makefile", root / "nbgrader_config.py",
+                                                       root / "tests" / "conftest.py"]
     return "\n".join(path.read_text() for path in files if path.is_file())
 
 
@@ -166,7 +167,8 @@ def page_problems(page: Path, root: Path = ROOT, targets: set[str] | None = None
     haystack = _haystack(root)
     for variable in sorted(set(VARIABLE.findall(text))):
         if not re.search(rf"\b{variable}\b", haystack):
-            problems.append(f"{name}: {variable} is read nowhere in course/, the Makefile or nbgrader_config.py")
+            problems.append(f"{name}: {variable} is read nowhere in course/, the Makefile, "
+                            "nbgrader_config.py or tests/conftest.py")
     return problems
 
 

@@ -25,22 +25,24 @@ from . import worker
 ENV_CLUSTER = "COURSE_CLUSTER"
 ENV_SCHEDULER = "COURSE_SCHEDULER"
 ENV_WORKERS = "COURSE_WORKERS"
-# COURSE_SLURM_<NAME> -> SLURMCluster's <name>; unset ones fall back to jobqueue.yaml, then to these defaults.
+# COURSE_SLURM_* -> SLURMCluster's argument; unset ones fall back to jobqueue.yaml, then to these defaults.
 SLURM_SETTINGS = {
-    "PARTITION": ("queue", None),
-    "ACCOUNT": ("account", None),
-    "CORES": ("cores", "1"),
-    "MEMORY": ("memory", "4GiB"),
-    "WALLTIME": ("walltime", "02:00:00"),
-    "INTERFACE": ("interface", None),
-    "LOGS": ("log_directory", None),
+    "COURSE_SLURM_PARTITION": ("queue", None),
+    "COURSE_SLURM_ACCOUNT": ("account", None),
+    "COURSE_SLURM_CORES": ("cores", "1"),
+    "COURSE_SLURM_MEMORY": ("memory", "4GiB"),
+    "COURSE_SLURM_WALLTIME": ("walltime", "02:00:00"),
+    "COURSE_SLURM_INTERFACE": ("interface", None),
+    "COURSE_SLURM_LOGS": ("log_directory", None),
 }
 ENV_SLURM_JOBS = "COURSE_SLURM_JOBS"  # the most jobs running at once
 ENV_START_TIMEOUT = "COURSE_SLURM_START_TIMEOUT"  # seconds to wait for the first job's worker
 # Until the first tasks have run, the scheduler assumes a grading task takes this long: enough for
 # adaptive scaling to ask at once for one worker per pending submission (up to the maximum).
 FIRST_GUESS = "30s"
-SETTINGS = {ENV_CLUSTER, ENV_SCHEDULER, ENV_WORKERS, ENV_SLURM_JOBS, ENV_START_TIMEOUT, *(f"COURSE_SLURM_{k}" for k in SLURM_SETTINGS)}
+# Local workers run this much nicer than the driver that shares their cores (see worker.WarmUp).
+LOCAL_NICE = 5
+SETTINGS = {ENV_CLUSTER, ENV_SCHEDULER, ENV_WORKERS, ENV_SLURM_JOBS, ENV_START_TIMEOUT, *SLURM_SETTINGS}
 
 _KEPT: dict = {}
 
@@ -105,7 +107,7 @@ def local(workers: int | None = None) -> Connection:
         cluster = LocalCluster(n_workers=count, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR)
         connected = Client(cluster, set_as_default=False)
-        connected.register_plugin(worker.WarmUp(), name="course-warm-up")
+        connected.register_plugin(worker.WarmUp(nice=LOCAL_NICE), name="course-warm-up")
         _KEPT[("local", count)] = Connection(connected, cluster, planned_workers=count)
     return _KEPT[("local", count)]
 
@@ -115,8 +117,8 @@ def slurm_options() -> dict:
     import dask
 
     options = {}
-    for name, (option, default) in SLURM_SETTINGS.items():
-        value = os.environ.get(f"COURSE_SLURM_{name}", "").strip()
+    for variable, (option, default) in SLURM_SETTINGS.items():
+        value = os.environ.get(variable, "").strip()
         if value or (default is not None and dask.config.get(f"jobqueue.slurm.{option}", None) is None):
             options[option] = value or default
     cores = int(options.get("cores") or dask.config.get("jobqueue.slurm.cores", None) or 1)

@@ -47,9 +47,17 @@ def warm_up() -> int:
 
 
 class WarmUp(WorkerPlugin):
-    """Runs `warm_up` in every worker as it starts, a replacement for a lost one included."""
+    """Runs `warm_up` in every worker as it starts, a replacement for a lost one included.
+
+    `nice`: on the driver's own machine the workers (and the kernels they start) yield to the driver, whose
+    gradebook writes and progress bar would otherwise wait for a core behind the notebooks."""
+
+    def __init__(self, nice: int = 0):
+        self.nice = nice
 
     def setup(self, worker):
+        if self.nice:
+            os.nice(self.nice)
         warm_up()
 
 

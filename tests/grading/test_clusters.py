@@ -29,8 +29,8 @@ def test_an_unknown_cluster_kind_names_the_ones_there_are(monkeypatch):
 def test_slurm_settings_come_from_the_environment_and_workers_stay_single_threaded(monkeypatch):
     import dask
 
-    for name in clusters.SLURM_SETTINGS:
-        monkeypatch.delenv(f"COURSE_SLURM_{name}", raising=False)
+    for variable in clusters.SLURM_SETTINGS:
+        monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("COURSE_SLURM_PARTITION", "gpu-short")
     monkeypatch.setenv("COURSE_SLURM_CORES", "4")
     monkeypatch.setenv("COURSE_SLURM_ACCOUNT", "cs101")
