@@ -126,7 +126,7 @@ def on_slurm():
 
 
 def _line(label: str, run: dict) -> str:
-    return (f"({label}) {run['wall_s']:.1f} s grading (+ {run['cluster_start_s']:.1f} s to the first worker), "
+    return (f"{label}: {run['wall_s']:.1f} s grading (+ {run['cluster_start_s']:.1f} s to the first worker), "
             f"{run['workers']} workers, {run['per_minute']:.1f} submissions/min, {run['failed']} failed; "
             f"overhead per task {run['overhead_mean_s']:.3f} s mean, {run['overhead_max_s']:.3f} s max; "
             f"gradebook write {run['write_mean_ms']:.1f} ms mean, {run['write_max_ms']:.1f} ms max")
