@@ -206,6 +206,10 @@ def collect(archive: Path, root: Path, assignments, assignment: str | None = Non
     roster = roster_module.load(root / roster_module.ROSTER_FILE)
     with zipfile.ZipFile(archive) as opened:
         names = opened.namelist()
+    unsafe = [n for n in names if n.startswith("/") or "\\" in n or ".." in n.split("/")]
+    if unsafe:
+        raise CollectError(f"{archive.name} holds paths that would land outside its folder, so nothing was "
+                           f"imported: {', '.join(unsafe)}")
     lms = lms or detect_lms(names)
     released = [a for a in assignments if (root / "release" / a / f"{a}.ipynb").is_file()]
     assignment = assignment or guess_assignment(names, released)
@@ -232,7 +236,10 @@ def collect(archive: Path, root: Path, assignments, assignment: str | None = Non
     app.init_plugins()
     report = Report(lms, assignment, archive.name)
     try:
-        app.extract_archive_files()
+        try:
+            app.extract_archive_files()
+        except Exception as error:  # a broken zip a student uploaded, an unsafe path inside one
+            raise CollectError(f"unpacking {archive.name} failed, nothing was imported: {error}") from error
         extracted = Path(app._format_collect_path(app.extracted_directory)) / "download"
         report.entries = app.collector_plugin_inst.survey(extracted, roster, assignment, times, timezone)
         submitted = root / app.coursedir.submitted_directory

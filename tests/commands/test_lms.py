@@ -175,6 +175,10 @@ def test_the_command_refuses_what_it_cannot_import(lms_course, tmp_path, capsys)
     two = write_download(tmp_path / "two.zip", {f"a_1_2_{A}.ipynb": b"{}", "a_1_3_02_padding_stride.ipynb": b"{}"})
     assert lms.main(["--root", str(lms_course), "collect", str(two)]) == 1
     assert "name the assignment" in capsys.readouterr().err
+    escaping = write_download(tmp_path / "escaping.zip", {f"a_1_2_{A}.ipynb": b"{}", "../../evil.ipynb": b"{}"})
+    assert lms.main(["--root", str(lms_course), "collect", str(escaping)]) == 1
+    assert "would land outside its folder, so nothing was imported: ../../evil.ipynb" in capsys.readouterr().err
+    assert not (lms_course / "submitted").exists()
     (lms_course / roster_module.ROSTER_FILE).unlink()
     assert lms.main(["--root", str(lms_course), "collect", str(two), "--assignment", A]) == 1
     assert "roster.csv not found" in capsys.readouterr().err
