@@ -24,7 +24,7 @@ from . import roster as roster_module
 
 # Canvas: `<sortable name>_[LATE_]<user id>_<attachment id>_<uploaded file name>`; an uploaded zip is
 # unpacked into a folder of that name, so the notebook may sit below it (`inner`).
-CANVAS = (r"(?P<name>[^_/]+)_(?:(?P<late>LATE)_)?(?P<student_id>\d+)_(?P<upload_id>\d+)_"
+CANVAS = (r"(?P<name>[^_/]+)_(?:(?P<late>(?i:late))_)?(?P<student_id>\d+)_(?P<upload_id>\d+)_"
           r"(?P<file_id>[^/]+?)(?:/(?:[^/]+/)*(?P<inner>[^/]+))?$")
 # Moodle: `<full name>_<participant id>_assignsubmission_file_/<file name>` (folders), or without the
 # slash when "download submissions in folders" is off.
