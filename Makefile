@@ -7,10 +7,13 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: all system system-test install data release demo autograde feedback grades handout lab lint test bench bench-grading clean
+.PHONY: all system system-test install data release demo autograde feedback grades collect-lms handout lab lint test bench bench-grading clean
 
 all: system release demo autograde feedback grades
 	$(PY) -m course.grading.demo check
+
+# Nobody grades the demo class's written answers, so its round writes the LMS files regardless.
+all: UNGRADED = 1
 
 # Debian packages: installed as root or with passwordless sudo, else the one command to run is printed.
 system:
@@ -47,8 +50,18 @@ autograde: install
 feedback: install
 	$(PY) -m course.grading.pipeline feedback
 
+# grades.csv, then the Canvas and Moodle import files; those are refused while written answers wait
+# for manual grading, unless UNGRADED=1 (docs/instructors.md, section 7).
 grades: install
 	$(PY) -m course.grading.pipeline grades
+	$(PY) -m course.commands.lms grades $(if $(filter 1 yes true,$(UNGRADED)),--allow-ungraded)
+
+# An LMS's bulk download of one assignment's submissions into submitted/ (docs/instructors.md, section 3).
+# ZIP_TIMES=1 takes the times stored in the zip as submission times (in ZIP_TZ, UTC by default).
+collect-lms: install
+	@test -n "$(ZIP)" || { echo "usage: make collect-lms ZIP=download.zip [ASSIGNMENT=01_convolution]" >&2; exit 2; }
+	$(PY) -m course.commands.lms collect "$(ZIP)" $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
+		$(if $(LMS),--lms $(LMS)) $(if $(filter 1 yes true,$(ZIP_TIMES)),--zip-times) $(if $(ZIP_TZ),--timezone $(ZIP_TZ))
 
 handout: install
 	$(PY) -m course.commands.handout
@@ -76,4 +89,5 @@ bench-grading: install data
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(ONLY),--only $(ONLY))
 
 clean:
-	rm -rf autograded/*/ feedback submitted gradebook.db grades.csv handout .pytest_cache
+	rm -rf autograded/*/ feedback submitted downloaded gradebook.db grades.csv grades-canvas.csv grades-moodle.csv \
+		handout .pytest_cache
