@@ -76,7 +76,7 @@ lint: install
 # pytest exits 5 when it collects nothing: that must fail loudly, not pass.
 COURSE_FAST ?= 1
 test: system-test install data lint
-	@COURSE_FAST=$(COURSE_FAST) $(PY) -m pytest -ra; status=$$?; \
+	@COURSE_FAST=$(COURSE_FAST) $(PY) -m pytest -ra --durations=25; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 
 bench: install data

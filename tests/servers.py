@@ -74,8 +74,11 @@ def _as_owner(command: list[str]) -> list[str]:
 
 
 @contextlib.contextmanager
-def postgres():
-    """A throwaway PostgreSQL on 127.0.0.1 that trusts local connections; removed when the block ends."""
+def postgres(durable: bool = False):
+    """A throwaway PostgreSQL on 127.0.0.1 that trusts local connections; removed when the block ends.
+
+    Tests run it without fsync (nothing there must survive a power cut); `durable` keeps PostgreSQL's
+    default, for the benchmark's write times."""
     binaries = _postgres_bin()
     folder = Path(tempfile.mkdtemp(prefix="course-postgres-"))
     if os.geteuid() == 0:
@@ -90,7 +93,7 @@ def postgres():
     try:
         subprocess.run(_as_owner([str(binaries / "initdb"), "-D", str(data), "-U", server.user, "--auth=trust",
                                   "--encoding=UTF8", "--no-sync"]), check=True, capture_output=True)
-        options = f"-c listen_addresses=127.0.0.1 -p {server.port} -k {folder} -c fsync=off"
+        options = f"-c listen_addresses=127.0.0.1 -p {server.port} -k {folder}" + ("" if durable else " -c fsync=off")
         subprocess.run(_as_owner([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
                                   "-w", "start"]), check=True, capture_output=True)
         started = True

@@ -106,7 +106,7 @@ def on_postgres():
         return
     from tests import servers  # the developer's checkout: the same launcher the postgres tests use
 
-    with servers.postgres() as server, _environment(**{database.ENV_DB_URL: server.create_database("bench")}):
+    with servers.postgres(durable=True) as server, _environment(**{database.ENV_DB_URL: server.create_database("bench")}):
         yield
 
 

@@ -76,7 +76,8 @@ class Ledger:
         self.root = Path(root)
         self.gradebook = Gradebook(db_url(root))
         self.db = self.gradebook.db
-        if database.is_sqlite(db_url(root)):
+        self.sqlite = database.is_sqlite(db_url(root))
+        if self.sqlite:
             # WAL: a commit appends to the log instead of syncing a rollback journal and the database
             # (a few ms, not tens); NORMAL still keeps the database consistent across a power cut,
             # which can only lose the last results, and a rerun grades those again.
@@ -139,6 +140,10 @@ class Ledger:
         start = time.perf_counter()
         assignment, student = result["assignment"], result["student"]
         try:
+            if not self.sqlite:
+                # As with SQLite's WAL above: the commit does not wait for the server's disk. A crash can lose
+                # the last results, never the database's consistency, and a rerun grades those again.
+                self.db.execute(text("SET LOCAL synchronous_commit TO OFF"))
             if result["submission"] is not None:
                 write_folder(self.root / "autograded" / student / assignment, result["files"], self.trash)
                 self._grades(assignment, student, result["submission"])
@@ -164,22 +169,15 @@ class Ledger:
             "SELECT sa.id FROM submitted_assignment sa JOIN assignment a ON sa.assignment_id = a.id "
             "WHERE a.name = :a AND sa.student_id = :s"), {"a": assignment, "s": student}).scalar()
         if found is None:
-            found = self._new_submission(assignment, student)
+            found, notebooks, grades, comments = self._new_submission(assignment, student)
+        else:
+            notebooks, grades, comments = self._rows(found)
         if submission["timestamp"]:
             from nbgrader.utils import parse_utc
 
             self.db.execute(text("UPDATE submitted_assignment SET timestamp = :t WHERE id = :id")
                             .bindparams(bindparam("t", type_=DateTime())),
                             {"t": parse_utc(submission["timestamp"]), "id": found})
-        notebooks = {name: id_ for id_, name in self.db.execute(text(
-            "SELECT sn.id, n.name FROM submitted_notebook sn JOIN notebook n ON sn.notebook_id = n.id "
-            "WHERE sn.assignment_id = :id"), {"id": found})}
-        cells = "JOIN base_cell c ON x.cell_id = c.id JOIN submitted_notebook sn ON x.notebook_id = sn.id " \
-                "WHERE sn.assignment_id = :id"
-        grades = {(nb, name): (id_, manual) for id_, nb, name, manual in self.db.execute(text(
-            f"SELECT x.id, x.notebook_id, c.name, x.manual_score FROM grade x {cells}"), {"id": found})}
-        comments = {(nb, name): id_ for id_, nb, name in self.db.execute(text(
-            f"SELECT x.id, x.notebook_id, c.name FROM comment x {cells}"), {"id": found})}
         grade_rows, comment_rows, penalties = [], [], []
         for notebook in submission["notebooks"]:
             target = notebooks[notebook["name"]]
@@ -206,7 +204,21 @@ class Ledger:
         self.db.expire_all()  # the session's objects, if any were loaded, now read what was written
 
 
-    def _new_submission(self, assignment: str, student: str) -> str:
+    def _rows(self, found: str) -> tuple:
+        """An earlier submission's rows: notebook name -> id, (notebook, cell) -> (grade id, manual score) and
+        (notebook, cell) -> comment id."""
+        notebooks = {name: id_ for id_, name in self.db.execute(text(
+            "SELECT sn.id, n.name FROM submitted_notebook sn JOIN notebook n ON sn.notebook_id = n.id "
+            "WHERE sn.assignment_id = :id"), {"id": found})}
+        cells = "JOIN base_cell c ON x.cell_id = c.id JOIN submitted_notebook sn ON x.notebook_id = sn.id " \
+                "WHERE sn.assignment_id = :id"
+        grades = {(nb, name): (id_, manual) for id_, nb, name, manual in self.db.execute(text(
+            f"SELECT x.id, x.notebook_id, c.name, x.manual_score FROM grade x {cells}"), {"id": found})}
+        comments = {(nb, name): id_ for id_, nb, name in self.db.execute(text(
+            f"SELECT x.id, x.notebook_id, c.name FROM comment x {cells}"), {"id": found})}
+        return notebooks, grades, comments
+
+    def _new_submission(self, assignment: str, student: str) -> tuple:
         """nbgrader's `add_submission` in a few statements, in the result's transaction: a submission mirrors
         its assignment, one grade per graded or task cell and one comment per answer or task cell, each
         notebook with them. (The ORM version costs tens of ms a submission, object by object, and commits.)"""
@@ -219,23 +231,28 @@ class Ledger:
         self.db.execute(SubmittedAssignment.__table__.insert(),
                         {"id": submission, "assignment_id": assignment_id, "student_id": student})
         rows = {SubmittedNotebook: [], Grade: [], Comment: []}
-        for notebook_id, graded, commented in notebooks:
-            target = new_uuid()
+        by_name, grades, comments = {}, {}, {}
+        for notebook_id, name, graded, commented in notebooks:
+            target = by_name[name] = new_uuid()
             rows[SubmittedNotebook].append({"id": target, "assignment_id": submission, "notebook_id": notebook_id})
-            rows[Grade] += [{"id": new_uuid(), "notebook_id": target, "cell_id": cell} for cell in graded]
-            rows[Comment] += [{"id": new_uuid(), "notebook_id": target, "cell_id": cell} for cell in commented]
+            for cell, cell_name in graded:
+                grades[(target, cell_name)] = (new_uuid(), None)
+                rows[Grade].append({"id": grades[(target, cell_name)][0], "notebook_id": target, "cell_id": cell})
+            for cell, cell_name in commented:
+                comments[(target, cell_name)] = new_uuid()
+                rows[Comment].append({"id": comments[(target, cell_name)], "notebook_id": target, "cell_id": cell})
         for table, values in rows.items():
             if values:
                 self.db.execute(table.__table__.insert(), values)
-        return submission
+        return submission, by_name, grades, comments
 
     def _layout(self, assignment: str) -> tuple:
-        """(assignment id, [(notebook id, cells graded, cells commented)]), read once per run."""
+        """(assignment id, [(notebook id, name, graded cells, commented cells)]), cells as (id, name); read once."""
         if assignment not in self._layouts:
             found = self.gradebook.find_assignment(assignment)
             self._layouts[assignment] = (found.id, [
-                (nb.id, [c.id for c in nb.grade_cells] + [c.id for c in nb.task_cells],
-                 [c.id for c in nb.solution_cells] + [c.id for c in nb.task_cells]) for nb in found.notebooks])
+                (nb.id, nb.name, [(c.id, c.name) for c in [*nb.grade_cells, *nb.task_cells]],
+                 [(c.id, c.name) for c in [*nb.solution_cells, *nb.task_cells]]) for nb in found.notebooks])
         return self._layouts[assignment]
 
 
