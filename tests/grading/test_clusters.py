@@ -4,7 +4,7 @@ The Slurm test runs the main job on a copy of the course as an instructor
 would on a cluster: `COURSE_CLUSTER=slurm` grades on Dask workers that are
 Slurm jobs of the single-node Slurm that tests/servers.py starts, and
 `COURSE_DB_URL` puts the gradebook on the test PostgreSQL. Every cell's score
-must equal the local run's, on SQLite, of the same class.
+must equal the local run's, on SQLite, of the same class (tests/grading/conftest.py).
 """
 import subprocess
 import time
@@ -13,8 +13,6 @@ import pytest
 
 from course.grading import clusters, demo, pipeline, worker
 from tests.helpers import copy_course
-
-ON_SLURM = ["01_convolution"]
 
 
 def test_an_unknown_cluster_kind_names_the_ones_there_are(monkeypatch):
@@ -66,35 +64,32 @@ def _cells(course, assignments) -> dict:
 @pytest.mark.pipeline
 @pytest.mark.slow
 def test_the_demo_class_graded_on_slurm_into_postgresql_scores_as_it_does_locally(
-        slurm_cluster, postgres_url, tmp_path, monkeypatch):
-    local = copy_course(tmp_path / "local", ON_SLURM)
-    pipeline.release(local, ON_SLURM)
-    demo.build(local, ON_SLURM)
-    pipeline.autograde(local, ON_SLURM)
-    expected = _cells(local, ON_SLURM)
-    assert len(expected) == len(demo.STUDENTS) * len(ON_SLURM)
+        local_demo_class, slurm_cluster, postgres_url, tmp_path, monkeypatch):
+    local, assignments, _ = local_demo_class
+    expected = _cells(local, assignments)
+    assert len(expected) == len(demo.STUDENTS) * len(assignments)
 
     for name, value in {"COURSE_DB_URL": postgres_url, "COURSE_CLUSTER": "slurm", "SLURM_CONF": str(slurm_cluster.conf),
                         "COURSE_SLURM_PARTITION": slurm_cluster.partition, "COURSE_SLURM_INTERFACE": "lo",
                         "COURSE_SLURM_MEMORY": "3GiB", "COURSE_SLURM_WALLTIME": "00:30:00",
                         "COURSE_SLURM_LOGS": str(tmp_path / "slurm-logs")}.items():
         monkeypatch.setenv(name, value)
-    course = copy_course(tmp_path / "on-slurm", ON_SLURM)
-    pipeline.release(course, ON_SLURM)
-    demo.build(course, ON_SLURM)
+    course = copy_course(tmp_path / "on-slurm", assignments)
+    pipeline.release(course, assignments)
+    demo.build(course, assignments)
     done = []
-    problems = pipeline.autograde(course, ON_SLURM, report=done)
+    problems = pipeline.autograde(course, assignments, report=done)
     report = done[0]
     print(report.summary(), f"first worker after {report.first_worker_s:.1f} s")
     assert report.graded == len(expected) and not report.failed, report.reasons()
     assert problems == []
     jobs = {t["worker_job"] for t in report.timings}
     assert None not in jobs and len(jobs) >= 1, f"every task must run in a Slurm job, ran in {jobs}"
-    assert _cells(course, ON_SLURM) == expected
+    assert _cells(course, assignments) == expected
     assert not (course / "gradebook.db").exists()
     assert demo.check(course)
-    pipeline.feedback(course, ON_SLURM)
-    assert {p.parent.parent.name for p in (course / "feedback").glob(f"*/{ON_SLURM[0]}/*.html")} == set(demo.STUDENTS)
+    pipeline.feedback(course, assignments[:1])
+    assert {p.parent.parent.name for p in (course / "feedback").glob(f"*/{assignments[0]}/*.html")} == set(demo.STUDENTS)
 
     deadline = time.monotonic() + 60
     while _jobs(slurm_cluster.env) and time.monotonic() < deadline:
