@@ -68,3 +68,23 @@ def test_show_images_titles_every_panel_and_writes_small_values():
     axes = plt.gcf().axes
     assert [a.get_title() for a in axes] == ["identity", "ones"]
     assert len(axes[0].texts) == 9
+
+
+def test_show_map_rows_puts_one_input_a_row_and_one_channel_a_column():
+    plt.close("all")
+    maps = torch.rand(2, 3, 5, 5)
+    plots.show_map_rows({"X": maps[0], "O": maps[1]}, titles=["a", "b", "c"], suptitle="demo")
+    axes = plt.gcf().axes
+    assert len(axes) == 6
+    assert [a.get_title() for a in axes[:3]] == ["a", "b", "c"]
+    assert axes[0].get_ylabel() == "X" and axes[3].get_ylabel() == "O"
+    assert np.allclose(axes[4].images[0].get_array(), maps[1, 1].numpy())
+
+
+def test_show_map_rows_rejects_rows_of_different_lengths():
+    import pytest
+
+    with pytest.raises(ValueError, match="same number"):
+        plots.show_map_rows({"X": np.zeros((3, 4, 4)), "O": np.zeros((2, 4, 4))})
+
+
