@@ -102,3 +102,21 @@ def show_map_rows(rows: dict, titles=None, suptitle: str | None = None, size: fl
     plt.show()
 
 
+
+def show_confusion_matrix(matrix, class_names, title: str | None = None, size: float = 6.0):
+    """A confusion matrix as a heat map, true classes down, predictions across, every count written in."""
+    matrix = _as_array(matrix)
+    fig, axis = plt.subplots(figsize=(size, size * 0.9), layout="constrained")
+    picture = axis.imshow(matrix, cmap="Blues")
+    for (r, c), v in np.ndenumerate(matrix):
+        axis.text(c, r, f"{v:g}", ha="center", va="center", fontsize=7,
+                  color="white" if v > 0.5 * matrix.max() else "black")
+    ticks = np.arange(len(class_names))
+    axis.set_xticks(ticks, class_names, rotation=45, ha="right", fontsize=8)
+    axis.set_yticks(ticks, class_names, fontsize=8)
+    axis.set_xlabel("predicted class")
+    axis.set_ylabel("true class")
+    fig.colorbar(picture, ax=axis, shrink=0.8, label="test images")
+    if title:
+        axis.set_title(title)
+    plt.show()

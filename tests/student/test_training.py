@@ -88,3 +88,21 @@ def test_show_map_rows_rejects_rows_of_different_lengths():
         plots.show_map_rows({"X": np.zeros((3, 4, 4)), "O": np.zeros((2, 4, 4))})
 
 
+
+def test_confusion_matrix_counts_true_classes_down_and_predictions_across():
+    labels = torch.tensor([0, 0, 1, 2, 2, 2])
+    predicted = torch.tensor([0, 1, 1, 2, 0, 0])
+    matrix = training.confusion_matrix(labels, predicted, 3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [2, 0, 1]]
+    assert training.most_confused(matrix, top=5) == [(2, 0, 2), (0, 1, 1)]
+    plt.close("all")
+    plots.show_confusion_matrix(matrix, ["a", "b", "c"], title="demo")
+    axis = plt.gcf().axes[0]
+    assert len(axis.texts) == 9 and axis.get_title() == "demo"
+
+
+def test_confusion_matrix_rejects_mismatched_lengths():
+    import pytest
+
+    with pytest.raises(ValueError):
+        training.confusion_matrix(torch.tensor([0, 1]), torch.tensor([0]), 2)
