@@ -21,7 +21,7 @@ from matplotlib.patches import Rectangle
 
 __all__ = [
     "output_size", "window_starts", "window_bounds", "padding_mask", "coverage", "pool",
-    "convolution_summary", "convolution_explorer", "pooling_explorer",
+    "convolution_summary", "convolution_explorer", "pooling_explorer", "sliding_window_explorer",
 ]
 
 # ---------------------------------------------------------------------------
@@ -212,6 +212,57 @@ def draw_pooling(image, kernel: int, stride: int, row: int = 0, col: int = 0) ->
     return fig
 
 
+def sliding_window_steps(image, kernel) -> list:
+    """Every position of a valid cross-correlation in the order the loops visit it (row by row):
+    (output row, output column, the element-wise products, their sum)."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    kh, kw = kernel.shape
+    rows, cols = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+    if rows < 1 or cols < 1:
+        raise ValueError(f"a {kh}×{kw} kernel does not fit in a {image.shape[0]}×{image.shape[1]} image")
+    steps = []
+    for r in range(rows):
+        for c in range(cols):
+            products = image[r:r + kh, c:c + kw] * kernel
+            steps.append((r, c, products, float(products.sum())))
+    return steps
+
+
+def draw_sliding_window(image, kernel, step: int = 0) -> Figure:
+    """The image with the window of one position, the products there, and the output filled in up to it."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    steps = sliding_window_steps(image, kernel)
+    step = min(max(step, 0), len(steps) - 1)
+    row, col, products, total = steps[step]
+    kh, kw = kernel.shape
+    out_shape = (image.shape[0] - kh + 1, image.shape[1] - kw + 1)
+    fig = Figure(figsize=(12, 3.8), layout="constrained")
+    in_axis, product_axis, out_axis = fig.subplots(1, 3, gridspec_kw={"width_ratios": [image.shape[1], kw + 1, out_shape[1]]})
+    _values(in_axis, image, image.min(), image.max(), "{:g}")
+    _frame(in_axis, row, col, kh, kw)
+    in_axis.set_title(f"image: the window at rows {row}–{row + kh - 1}, columns {col}–{col + kw - 1}", fontsize=10)
+    product_axis.imshow(np.ones((kh, kw, 3)))
+    _grid(product_axis, kh, kw)
+    for (r, c), v in np.ndenumerate(products):
+        product_axis.text(c, r, f"{image[row + r, col + c]:g}·{kernel[r, c]:g}\n= {v:g}", ha="center", va="center", fontsize=9)
+    product_axis.set_title(f"products, sum = {total:g}", fontsize=10)
+    done = np.full(out_shape, np.nan)
+    for r, c, _, value in steps[:step + 1]:
+        done[r, c] = value
+    every = [value for *_, value in steps]
+    low, high = min(every), max(every)
+    out_axis.imshow(done, cmap="Blues", vmin=low, vmax=high if high > low else low + 1)
+    _grid(out_axis, *out_shape)
+    middle = (low + high) / 2
+    for (r, c), v in np.ndenumerate(done):
+        if not np.isnan(v):
+            out_axis.text(c, r, f"{v:g}", ha="center", va="center", fontsize=9, color="white" if v > middle else "black")
+    _frame(out_axis, row, col, 1, 1, fill=False)
+    out_axis.set_title(f"output {out_shape[0]}×{out_shape[1]}: ({row}, {col}) = {total:g}", fontsize=10)
+    fig.suptitle(f"position {step + 1} of {len(steps)}: multiply the window by the kernel, add the products up")
+    return fig
+
+
 def _values(axis, array: np.ndarray, low: float, high: float, style: str) -> None:
     axis.imshow(array, cmap="Blues", vmin=low, vmax=high if high > low else low + 1)
     _grid(axis, *array.shape)
@@ -378,3 +429,27 @@ def pooling_explorer(image=None, kernel_size: int = 2, stride: int = 2):
         return draw_pooling(image, kernel, stride, row, col)
 
     return _explorer_class()(geometry, position, limits, draw, summarise)
+
+
+def sliding_window_explorer(image, kernel, step: int = 0):
+    """One slider over the positions of a valid cross-correlation, in the loops' order: the window on the
+    image, the element-wise products under it, and their sum landing in the output."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"sliding_window_explorer needs a 2-D image and kernel, got {image.shape} and {kernel.shape}")
+    steps = sliding_window_steps(image, kernel)
+    position = {"step": _slider("position", step, 0, len(steps) - 1)}
+
+    def limits(**_):
+        return (len(steps),)
+
+    def summarise(step):
+        row, col, products, total = steps[step]
+        terms = " + ".join(f"{v:g}" for v in products.ravel())
+        return f"position {step + 1} of {len(steps)}: output ({row}, {col}) = {terms} = {total:g}"
+
+    def draw(step):
+        return draw_sliding_window(image, kernel, step)
+
+    return _explorer_class()({}, position, limits, draw, summarise)
+

@@ -179,3 +179,35 @@ def test_explorers_run_quietly_inside_a_kernel(tmp_path):
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], outputs
     assert any("output 7×7" in o.get("text", "") for o in outputs)
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_sliding_window_steps_follow_the_loops_and_sum_the_products():
+    image = np.arange(12.0).reshape(3, 4)
+    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
+    steps = explorers.sliding_window_steps(image, kernel)
+    assert [(r, c) for r, c, _, _ in steps] == [(r, c) for r in range(2) for c in range(3)]
+    row, col, products, total = steps[4]
+    assert (row, col) == (1, 1)
+    assert np.array_equal(products, image[1:3, 1:3] * kernel) and total == image[1, 1] - image[2, 2]
+    with pytest.raises(ValueError):
+        explorers.sliding_window_steps(np.ones((2, 2)), np.ones((3, 3)))
+
+
+def test_sliding_window_figure_fills_the_output_up_to_the_position():
+    import matplotlib.pyplot as plt
+    before = plt.get_fignums()
+    fig = explorers.draw_sliding_window(np.arange(12.0).reshape(3, 4), np.array([[1.0, 0.0], [0.0, -1.0]]), step=2)
+    assert fig.get_suptitle().startswith("position 3 of 6") and len(fig.axes) == 3
+    assert len(fig.axes[2].texts) == 3, "the output shows the three sums computed so far"
+    assert fig.axes[1].get_title() == "products, sum = -5"
+    assert plt.get_fignums() == before
+
+
+def test_sliding_window_explorer_moves_over_every_position():
+    explorer = explorers.sliding_window_explorer(np.arange(12.0).reshape(3, 4), np.array([[1.0, 0.0], [0.0, -1.0]]))
+    assert set(explorer.controls) == {"step"} and explorer.controls["step"].max == 5
+    assert explorer.summary.value == "position 1 of 6: output (0, 0) = 0 + 0 + 0 + -5 = -5"
+    explorer.controls["step"].value = 5
+    assert explorer.rendered_title.startswith("position 6 of 6")
+    assert "output (1, 2)" in explorer.summary.value
+
