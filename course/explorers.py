@@ -14,6 +14,8 @@ when a notebook runs without a browser (nbval, nbgrader).
 """
 import functools
 import io
+import json
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -22,6 +24,7 @@ from matplotlib.patches import Rectangle
 __all__ = [
     "output_size", "window_starts", "window_bounds", "padding_mask", "coverage", "pool",
     "convolution_summary", "convolution_explorer", "pooling_explorer", "sliding_window_explorer",
+    "dropout_curves", "dropout_explorer",
 ]
 
 # ---------------------------------------------------------------------------
@@ -453,3 +456,64 @@ def sliding_window_explorer(image, kernel, step: int = 0):
 
     return _explorer_class()({}, position, limits, draw, summarise)
 
+
+DROPOUT_CURVES = Path(__file__).resolve().parent / "dropout_curves.json"
+
+
+def dropout_curves(path=DROPOUT_CURVES) -> dict:
+    """The precomputed curves of `python -m course.commands.dropout_curves`: rates, epochs and one
+    history (train_loss, val_loss, train_acc, val_acc, clean_train_acc) per rate, keyed by the rate."""
+    found = json.loads(Path(path).read_text())
+    for rate in found["rates"]:
+        history = found["runs"][f"{rate:g}"]
+        if any(len(history[key]) != found["epochs"] for key in ("train_loss", "val_loss", "train_acc", "val_acc")):
+            raise ValueError(f"{path}: the curves for rate {rate:g} do not have {found['epochs']} epochs")
+    return found
+
+
+def draw_dropout(curves: dict, index: int) -> Figure:
+    """Loss and accuracy per epoch for every dropout rate in grey, the chosen one in colour."""
+    rates = curves["rates"]
+    chosen = rates[index]
+    fig = Figure(figsize=(11, 3.9), layout="constrained")
+    loss_axis, acc_axis = fig.subplots(1, 2)
+    epochs = np.arange(1, curves["epochs"] + 1)
+    for rate in rates:
+        history = curves["runs"][f"{rate:g}"]
+        for axis, key in ((loss_axis, "loss"), (acc_axis, "acc")):
+            if rate == chosen:
+                axis.plot(epochs, history[f"train_{key}"], "-o", color="tab:blue", markersize=3, label="train (dropout on)")
+                axis.plot(epochs, history[f"val_{key}"], "--s", color="tab:orange", markersize=3, label="validation")
+            else:
+                axis.plot(epochs, history[f"val_{key}"], "-", color="0.8", linewidth=1, zorder=0)
+    for axis, name in ((loss_axis, "loss"), (acc_axis, "accuracy")):
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(name)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    loss_axis.set_title("grey: validation loss of the other rates", fontsize=9)
+    fig.suptitle(f"dropout rate p = {chosen:g}")
+    return fig
+
+
+def dropout_explorer(curves: dict | None = None, rate: float = 0.0):
+    """A slider over the dropout rates of precomputed runs, showing each run's train and validation curves."""
+    curves = dropout_curves() if curves is None else curves
+    rates = curves["rates"]
+    start = min(range(len(rates)), key=lambda i: abs(rates[i] - rate))
+    position = {"index": _slider("dropout rate (index)", start, 0, len(rates) - 1)}
+
+    def limits(**_):
+        return (len(rates),)
+
+    def summarise(index):
+        history = curves["runs"][f"{rates[index]:g}"]
+        clean, validation = history["clean_train_acc"], history["val_acc"][-1]
+        best = int(np.argmin(history["val_loss"])) + 1
+        return (f"p = {rates[index]:g}: after {curves['epochs']} epochs clean train accuracy {clean:.3f}, "
+                f"validation {validation:.3f}, gap {clean - validation:.3f}; lowest validation loss at epoch {best}")
+
+    def draw(index):
+        return draw_dropout(curves, index)
+
+    return _explorer_class()({}, position, limits, draw, summarise)

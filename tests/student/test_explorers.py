@@ -1,4 +1,6 @@
 """The explorers' arithmetic agrees with PyTorch, and moving a slider redraws the picture."""
+import json
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -211,3 +213,32 @@ def test_sliding_window_explorer_moves_over_every_position():
     assert explorer.rendered_title.startswith("position 6 of 6")
     assert "output (1, 2)" in explorer.summary.value
 
+
+def _toy_curves():
+    history = lambda a: {"train_loss": [1.0, a], "val_loss": [1.2, 0.9], "train_acc": [0.5, 0.9], "val_acc": [0.4, 0.7],
+                         "clean_train_acc": 0.95}
+    return {"rates": [0.0, 0.5], "epochs": 2, "runs": {"0": history(0.2), "0.5": history(0.4)}}
+
+
+def test_the_stored_dropout_curves_have_one_value_an_epoch_for_every_rate():
+    curves = explorers.dropout_curves()
+    assert curves["rates"][0] == 0.0 and len(curves["rates"]) >= 3
+    for rate in curves["rates"]:
+        assert 0 <= curves["runs"][f"{rate:g}"]["clean_train_acc"] <= 1
+
+
+def test_dropout_curves_reject_a_short_run(tmp_path):
+    curves = _toy_curves()
+    curves["runs"]["0.5"]["val_acc"] = [0.4]
+    (tmp_path / "curves.json").write_text(json.dumps(curves))
+    with pytest.raises(ValueError, match="2 epochs"):
+        explorers.dropout_curves(tmp_path / "curves.json")
+
+
+def test_dropout_explorer_draws_the_chosen_rate():
+    explorer = explorers.dropout_explorer(_toy_curves(), rate=0.5)
+    assert explorer.controls["index"].max == 1 and explorer.controls["index"].value == 1
+    assert explorer.rendered_title == "dropout rate p = 0.5"
+    assert np.allclose(explorer.figure.axes[0].lines[-2].get_ydata(), [1.0, 0.4])
+    explorer.controls["index"].value = 0
+    assert explorer.summary.value.startswith("p = 0: after 2 epochs clean train accuracy 0.950, validation 0.700, gap 0.250")
