@@ -14,6 +14,8 @@ when a notebook runs without a browser (nbval, nbgrader).
 """
 import functools
 import io
+import json
+from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -21,7 +23,8 @@ from matplotlib.patches import Rectangle
 
 __all__ = [
     "output_size", "window_starts", "window_bounds", "padding_mask", "coverage", "pool",
-    "convolution_summary", "convolution_explorer", "pooling_explorer",
+    "convolution_summary", "convolution_explorer", "pooling_explorer", "sliding_window_explorer",
+    "dropout_curves", "dropout_explorer",
 ]
 
 # ---------------------------------------------------------------------------
@@ -212,6 +215,57 @@ def draw_pooling(image, kernel: int, stride: int, row: int = 0, col: int = 0) ->
     return fig
 
 
+def sliding_window_steps(image, kernel) -> list:
+    """Every position of a valid cross-correlation in the order the loops visit it (row by row):
+    (output row, output column, the element-wise products, their sum)."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    kh, kw = kernel.shape
+    rows, cols = image.shape[0] - kh + 1, image.shape[1] - kw + 1
+    if rows < 1 or cols < 1:
+        raise ValueError(f"a {kh}×{kw} kernel does not fit in a {image.shape[0]}×{image.shape[1]} image")
+    steps = []
+    for r in range(rows):
+        for c in range(cols):
+            products = image[r:r + kh, c:c + kw] * kernel
+            steps.append((r, c, products, float(products.sum())))
+    return steps
+
+
+def draw_sliding_window(image, kernel, step: int = 0) -> Figure:
+    """The image with the window of one position, the products there, and the output filled in up to it."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    steps = sliding_window_steps(image, kernel)
+    step = min(max(step, 0), len(steps) - 1)
+    row, col, products, total = steps[step]
+    kh, kw = kernel.shape
+    out_shape = (image.shape[0] - kh + 1, image.shape[1] - kw + 1)
+    fig = Figure(figsize=(12, 3.8), layout="constrained")
+    in_axis, product_axis, out_axis = fig.subplots(1, 3, gridspec_kw={"width_ratios": [image.shape[1], kw + 1, out_shape[1]]})
+    _values(in_axis, image, image.min(), image.max(), "{:g}")
+    _frame(in_axis, row, col, kh, kw)
+    in_axis.set_title(f"image: the window at rows {row}–{row + kh - 1}, columns {col}–{col + kw - 1}", fontsize=10)
+    product_axis.imshow(np.ones((kh, kw, 3)))
+    _grid(product_axis, kh, kw)
+    for (r, c), v in np.ndenumerate(products):
+        product_axis.text(c, r, f"{image[row + r, col + c]:g}·{kernel[r, c]:g}\n= {v:g}", ha="center", va="center", fontsize=9)
+    product_axis.set_title(f"products, sum = {total:g}", fontsize=10)
+    done = np.full(out_shape, np.nan)
+    for r, c, _, value in steps[:step + 1]:
+        done[r, c] = value
+    every = [value for *_, value in steps]
+    low, high = min(every), max(every)
+    out_axis.imshow(done, cmap="Blues", vmin=low, vmax=high if high > low else low + 1)
+    _grid(out_axis, *out_shape)
+    middle = (low + high) / 2
+    for (r, c), v in np.ndenumerate(done):
+        if not np.isnan(v):
+            out_axis.text(c, r, f"{v:g}", ha="center", va="center", fontsize=9, color="white" if v > middle else "black")
+    _frame(out_axis, row, col, 1, 1, fill=False)
+    out_axis.set_title(f"output {out_shape[0]}×{out_shape[1]}: ({row}, {col}) = {total:g}", fontsize=10)
+    fig.suptitle(f"position {step + 1} of {len(steps)}: multiply the window by the kernel, add the products up")
+    return fig
+
+
 def _values(axis, array: np.ndarray, low: float, high: float, style: str) -> None:
     axis.imshow(array, cmap="Blues", vmin=low, vmax=high if high > low else low + 1)
     _grid(axis, *array.shape)
@@ -378,3 +432,88 @@ def pooling_explorer(image=None, kernel_size: int = 2, stride: int = 2):
         return draw_pooling(image, kernel, stride, row, col)
 
     return _explorer_class()(geometry, position, limits, draw, summarise)
+
+
+def sliding_window_explorer(image, kernel, step: int = 0):
+    """One slider over the positions of a valid cross-correlation, in the loops' order: the window on the
+    image, the element-wise products under it, and their sum landing in the output."""
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    if image.ndim != 2 or kernel.ndim != 2:
+        raise ValueError(f"sliding_window_explorer needs a 2-D image and kernel, got {image.shape} and {kernel.shape}")
+    steps = sliding_window_steps(image, kernel)
+    position = {"step": _slider("position", step, 0, len(steps) - 1)}
+
+    def limits(**_):
+        return (len(steps),)
+
+    def summarise(step):
+        row, col, products, total = steps[step]
+        terms = " + ".join(f"{v:g}" for v in products.ravel())
+        return f"position {step + 1} of {len(steps)}: output ({row}, {col}) = {terms} = {total:g}"
+
+    def draw(step):
+        return draw_sliding_window(image, kernel, step)
+
+    return _explorer_class()({}, position, limits, draw, summarise)
+
+
+DROPOUT_CURVES = Path(__file__).resolve().parent / "dropout_curves.json"
+
+
+def dropout_curves(path=DROPOUT_CURVES) -> dict:
+    """The precomputed curves of `python -m course.commands.dropout_curves`: rates, epochs and one
+    history (train_loss, val_loss, train_acc, val_acc, clean_train_acc) per rate, keyed by the rate."""
+    found = json.loads(Path(path).read_text())
+    for rate in found["rates"]:
+        history = found["runs"][f"{rate:g}"]
+        if any(len(history[key]) != found["epochs"] for key in ("train_loss", "val_loss", "train_acc", "val_acc")):
+            raise ValueError(f"{path}: the curves for rate {rate:g} do not have {found['epochs']} epochs")
+    return found
+
+
+def draw_dropout(curves: dict, index: int) -> Figure:
+    """Loss and accuracy per epoch for every dropout rate in grey, the chosen one in colour."""
+    rates = curves["rates"]
+    chosen = rates[index]
+    fig = Figure(figsize=(11, 3.9), layout="constrained")
+    loss_axis, acc_axis = fig.subplots(1, 2)
+    epochs = np.arange(1, curves["epochs"] + 1)
+    for rate in rates:
+        history = curves["runs"][f"{rate:g}"]
+        for axis, key in ((loss_axis, "loss"), (acc_axis, "acc")):
+            if rate == chosen:
+                axis.plot(epochs, history[f"train_{key}"], "-o", color="tab:blue", markersize=3, label="train (dropout on)")
+                axis.plot(epochs, history[f"val_{key}"], "--s", color="tab:orange", markersize=3, label="validation")
+            else:
+                axis.plot(epochs, history[f"val_{key}"], "-", color="0.8", linewidth=1, zorder=0)
+    for axis, name in ((loss_axis, "loss"), (acc_axis, "accuracy")):
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(name)
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=8)
+    loss_axis.set_title("grey: validation loss of the other rates", fontsize=9)
+    fig.suptitle(f"dropout rate p = {chosen:g}")
+    return fig
+
+
+def dropout_explorer(curves: dict | None = None, rate: float = 0.0):
+    """A slider over the dropout rates of precomputed runs, showing each run's train and validation curves."""
+    curves = dropout_curves() if curves is None else curves
+    rates = curves["rates"]
+    start = min(range(len(rates)), key=lambda i: abs(rates[i] - rate))
+    position = {"index": _slider("dropout rate (index)", start, 0, len(rates) - 1)}
+
+    def limits(**_):
+        return (len(rates),)
+
+    def summarise(index):
+        history = curves["runs"][f"{rates[index]:g}"]
+        clean, validation = history["clean_train_acc"], history["val_acc"][-1]
+        best = int(np.argmin(history["val_loss"])) + 1
+        return (f"p = {rates[index]:g}: after {curves['epochs']} epochs clean train accuracy {clean:.3f}, "
+                f"validation {validation:.3f}, gap {clean - validation:.3f}; lowest validation loss at epoch {best}")
+
+    def draw(index):
+        return draw_dropout(curves, index)
+
+    return _explorer_class()({}, position, limits, draw, summarise)

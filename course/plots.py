@@ -74,3 +74,49 @@ def plot_history(histories: dict, title: str | None = None):
         fig.suptitle(title)
     fig.tight_layout()
     plt.show()
+
+
+def show_map_rows(rows: dict, titles=None, suptitle: str | None = None, size: float = 0.95, cmap: str = "viridis"):
+    """Feature maps in labelled rows, one row a (C, H, W) activation, so that the same channel of two
+    inputs (an X and an O, say) sits in one column. Every row must have the same number of channels;
+    `titles` names the columns."""
+    rows = {name: [_as_array(m) for m in maps] for name, maps in rows.items()}
+    counts = {len(maps) for maps in rows.values()}
+    if len(counts) != 1:
+        raise ValueError(f"every row needs the same number of maps, got {sorted(counts)}")
+    cols = counts.pop()
+    extra = (0.3 * len(rows) if titles is not None else 0) + (0.4 if suptitle else 0)
+    fig, axes = plt.subplots(len(rows), cols, figsize=(size * cols + 0.6, size * len(rows) + extra),
+                             squeeze=False, layout="constrained")
+    for row, (name, maps) in enumerate(rows.items()):
+        for col, image in enumerate(maps):
+            axis = axes[row, col]
+            axis.imshow(image, cmap=cmap)
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if titles is not None:
+                axis.set_title(str(titles[col]), fontsize=8)
+        axes[row, 0].set_ylabel(str(name), fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    plt.show()
+
+
+
+def show_confusion_matrix(matrix, class_names, title: str | None = None, size: float = 6.0):
+    """A confusion matrix as a heat map, true classes down, predictions across, every count written in."""
+    matrix = _as_array(matrix)
+    fig, axis = plt.subplots(figsize=(size, size * 0.9), layout="constrained")
+    picture = axis.imshow(matrix, cmap="Blues")
+    for (r, c), v in np.ndenumerate(matrix):
+        axis.text(c, r, f"{v:g}", ha="center", va="center", fontsize=7,
+                  color="white" if v > 0.5 * matrix.max() else "black")
+    ticks = np.arange(len(class_names))
+    axis.set_xticks(ticks, class_names, rotation=45, ha="right", fontsize=8)
+    axis.set_yticks(ticks, class_names, fontsize=8)
+    axis.set_xlabel("predicted class")
+    axis.set_ylabel("true class")
+    fig.colorbar(picture, ax=axis, shrink=0.8, label="test images")
+    if title:
+        axis.set_title(title)
+    plt.show()

@@ -81,3 +81,20 @@ def fit(model: nn.Module, train_data: DataLoader, validation_data: DataLoader | 
             history["val_loss"].append(val_loss)
             history["val_acc"].append(val_acc)
     return history
+
+
+def confusion_matrix(labels, predicted, num_classes: int) -> torch.Tensor:
+    """counts[i, j]: how many examples of true class i were predicted as class j."""
+    labels, predicted = torch.as_tensor(labels).flatten().long().cpu(), torch.as_tensor(predicted).flatten().long().cpu()
+    if labels.shape != predicted.shape:
+        raise ValueError(f"{len(labels)} labels but {len(predicted)} predictions")
+    return torch.bincount(labels * num_classes + predicted, minlength=num_classes * num_classes).reshape(num_classes, num_classes)
+
+
+def most_confused(matrix, top: int = 3) -> list:
+    """The `top` largest off-diagonal cells of a confusion matrix, as (true class, predicted class, count)."""
+    counts = torch.as_tensor(matrix).clone()
+    counts.fill_diagonal_(0)
+    order = counts.flatten().argsort(descending=True, stable=True)[:top]
+    pairs = [(int(i) // counts.shape[1], int(i) % counts.shape[1]) for i in order]
+    return [(true, guess, int(counts[true, guess])) for true, guess in pairs if counts[true, guess] > 0]

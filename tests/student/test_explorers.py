@@ -1,4 +1,6 @@
 """The explorers' arithmetic agrees with PyTorch, and moving a slider redraws the picture."""
+import json
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -179,3 +181,64 @@ def test_explorers_run_quietly_inside_a_kernel(tmp_path):
     assert not [o for o in outputs if o.output_type == "error" or o.get("name") == "stderr"], outputs
     assert any("output 7×7" in o.get("text", "") for o in outputs)
     assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+
+
+def test_sliding_window_steps_follow_the_loops_and_sum_the_products():
+    image = np.arange(12.0).reshape(3, 4)
+    kernel = np.array([[1.0, 0.0], [0.0, -1.0]])
+    steps = explorers.sliding_window_steps(image, kernel)
+    assert [(r, c) for r, c, _, _ in steps] == [(r, c) for r in range(2) for c in range(3)]
+    row, col, products, total = steps[4]
+    assert (row, col) == (1, 1)
+    assert np.array_equal(products, image[1:3, 1:3] * kernel) and total == image[1, 1] - image[2, 2]
+    with pytest.raises(ValueError):
+        explorers.sliding_window_steps(np.ones((2, 2)), np.ones((3, 3)))
+
+
+def test_sliding_window_figure_fills_the_output_up_to_the_position():
+    import matplotlib.pyplot as plt
+    before = plt.get_fignums()
+    fig = explorers.draw_sliding_window(np.arange(12.0).reshape(3, 4), np.array([[1.0, 0.0], [0.0, -1.0]]), step=2)
+    assert fig.get_suptitle().startswith("position 3 of 6") and len(fig.axes) == 3
+    assert len(fig.axes[2].texts) == 3, "the output shows the three sums computed so far"
+    assert fig.axes[1].get_title() == "products, sum = -5"
+    assert plt.get_fignums() == before
+
+
+def test_sliding_window_explorer_moves_over_every_position():
+    explorer = explorers.sliding_window_explorer(np.arange(12.0).reshape(3, 4), np.array([[1.0, 0.0], [0.0, -1.0]]))
+    assert set(explorer.controls) == {"step"} and explorer.controls["step"].max == 5
+    assert explorer.summary.value == "position 1 of 6: output (0, 0) = 0 + 0 + 0 + -5 = -5"
+    explorer.controls["step"].value = 5
+    assert explorer.rendered_title.startswith("position 6 of 6")
+    assert "output (1, 2)" in explorer.summary.value
+
+
+def _toy_curves():
+    history = lambda a: {"train_loss": [1.0, a], "val_loss": [1.2, 0.9], "train_acc": [0.5, 0.9], "val_acc": [0.4, 0.7],
+                         "clean_train_acc": 0.95}
+    return {"rates": [0.0, 0.5], "epochs": 2, "runs": {"0": history(0.2), "0.5": history(0.4)}}
+
+
+def test_the_stored_dropout_curves_have_one_value_an_epoch_for_every_rate():
+    curves = explorers.dropout_curves()
+    assert curves["rates"][0] == 0.0 and len(curves["rates"]) >= 3
+    for rate in curves["rates"]:
+        assert 0 <= curves["runs"][f"{rate:g}"]["clean_train_acc"] <= 1
+
+
+def test_dropout_curves_reject_a_short_run(tmp_path):
+    curves = _toy_curves()
+    curves["runs"]["0.5"]["val_acc"] = [0.4]
+    (tmp_path / "curves.json").write_text(json.dumps(curves))
+    with pytest.raises(ValueError, match="2 epochs"):
+        explorers.dropout_curves(tmp_path / "curves.json")
+
+
+def test_dropout_explorer_draws_the_chosen_rate():
+    explorer = explorers.dropout_explorer(_toy_curves(), rate=0.5)
+    assert explorer.controls["index"].max == 1 and explorer.controls["index"].value == 1
+    assert explorer.rendered_title == "dropout rate p = 0.5"
+    assert np.allclose(explorer.figure.axes[0].lines[-2].get_ydata(), [1.0, 0.4])
+    explorer.controls["index"].value = 0
+    assert explorer.summary.value.startswith("p = 0: after 2 epochs clean train accuracy 0.950, validation 0.700, gap 0.250")

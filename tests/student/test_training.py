@@ -68,3 +68,41 @@ def test_show_images_titles_every_panel_and_writes_small_values():
     axes = plt.gcf().axes
     assert [a.get_title() for a in axes] == ["identity", "ones"]
     assert len(axes[0].texts) == 9
+
+
+def test_show_map_rows_puts_one_input_a_row_and_one_channel_a_column():
+    plt.close("all")
+    maps = torch.rand(2, 3, 5, 5)
+    plots.show_map_rows({"X": maps[0], "O": maps[1]}, titles=["a", "b", "c"], suptitle="demo")
+    axes = plt.gcf().axes
+    assert len(axes) == 6
+    assert [a.get_title() for a in axes[:3]] == ["a", "b", "c"]
+    assert axes[0].get_ylabel() == "X" and axes[3].get_ylabel() == "O"
+    assert np.allclose(axes[4].images[0].get_array(), maps[1, 1].numpy())
+
+
+def test_show_map_rows_rejects_rows_of_different_lengths():
+    import pytest
+
+    with pytest.raises(ValueError, match="same number"):
+        plots.show_map_rows({"X": np.zeros((3, 4, 4)), "O": np.zeros((2, 4, 4))})
+
+
+
+def test_confusion_matrix_counts_true_classes_down_and_predictions_across():
+    labels = torch.tensor([0, 0, 1, 2, 2, 2])
+    predicted = torch.tensor([0, 1, 1, 2, 0, 0])
+    matrix = training.confusion_matrix(labels, predicted, 3)
+    assert matrix.tolist() == [[1, 1, 0], [0, 1, 0], [2, 0, 1]]
+    assert training.most_confused(matrix, top=5) == [(2, 0, 2), (0, 1, 1)]
+    plt.close("all")
+    plots.show_confusion_matrix(matrix, ["a", "b", "c"], title="demo")
+    axis = plt.gcf().axes[0]
+    assert len(axis.texts) == 9 and axis.get_title() == "demo"
+
+
+def test_confusion_matrix_rejects_mismatched_lengths():
+    import pytest
+
+    with pytest.raises(ValueError):
+        training.confusion_matrix(torch.tensor([0, 1]), torch.tensor([0]), 2)
