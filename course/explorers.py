@@ -219,15 +219,14 @@ def sliding_window_steps(image, kernel) -> list:
     """Every position of a valid cross-correlation in the order the loops visit it (row by row):
     (output row, output column, the element-wise products, their sum)."""
     image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
-    kh, kw = kernel.shape
-    rows, cols = image.shape[0] - kh + 1, image.shape[1] - kw + 1
-    if rows < 1 or cols < 1:
-        raise ValueError(f"a {kh}×{kw} kernel does not fit in a {image.shape[0]}×{image.shape[1]} image")
+    if any(k > n for k, n in zip(kernel.shape, image.shape)):
+        raise ValueError(f"a {kernel.shape[0]}×{kernel.shape[1]} kernel does not fit in a "
+                         f"{image.shape[0]}×{image.shape[1]} image")
+    windows = np.lib.stride_tricks.sliding_window_view(image, kernel.shape)
     steps = []
-    for r in range(rows):
-        for c in range(cols):
-            products = image[r:r + kh, c:c + kw] * kernel
-            steps.append((r, c, products, float(products.sum())))
+    for (r, c) in np.ndindex(windows.shape[:2]):
+        products = windows[r, c] * kernel
+        steps.append((r, c, products, float(products.sum())))
     return steps
 
 

@@ -72,6 +72,9 @@ requires-python = ">=3.10"
 
 [tool.setuptools]
 packages = [{packages}]
+
+[tool.setuptools.package-data]
+course = ["*.json"]
 """
 
 NBGRADER_CONFIG = '''\
@@ -131,7 +134,7 @@ def contents(root: Path = PROJECT_ROOT) -> dict[str, bytes]:
         if not notebook.is_file():
             raise HandoutError(f"{notebook.relative_to(root)} is missing: run `make release` first")
         files[f"release/{assignment}/{assignment}.ipynb"] = notebook.read_bytes()
-    for module in sorted((root / "course").glob("*.py")):
+    for module in sorted([*(root / "course").glob("*.py"), *(root / "course").glob("*.json")]):  # json: data a plot reads
         files[f"course/{module.name}"] = module.read_bytes()
     for name in STUDENT_COMMANDS:
         files[f"course/commands/{name}"] = (root / "course" / "commands" / name).read_bytes()

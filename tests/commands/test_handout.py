@@ -65,7 +65,7 @@ def test_the_zip_is_one_folder_written_where_asked(unpacked):
 
 def test_it_holds_what_a_student_needs(shipped):
     for path in ("README.md", "Makefile", "pyproject.toml", "requirements.txt", "nbgrader_config.py",
-                 "data/README.md", "course/__init__.py", "course/commands/lab.py"):
+                 "data/README.md", "course/__init__.py", "course/commands/lab.py", "course/dropout_curves.json"):
         assert path in shipped, f"{path} is missing from the handout"
     for assignment in ASSIGNMENTS:
         assert f"release/{assignment}/{assignment}.ipynb" in shipped
@@ -164,7 +164,9 @@ def test_the_student_pyproject_packages_exactly_the_shipped_helpers(unpacked, tm
     (wheel,) = (tmp_path / "wheel").glob("*.whl")
     with zipfile.ZipFile(wheel) as opened:
         packaged = {name for name in opened.namelist() if ".dist-info/" not in name}
-    assert packaged == {path for path in (p.relative_to(folder).as_posix() for p in (folder / "course").rglob("*.py"))}
+    shipped = [*(folder / "course").rglob("*.py"), *(folder / "course").glob("*.json")]
+    assert packaged == {p.relative_to(folder).as_posix() for p in shipped}
+    assert "course/dropout_curves.json" in packaged, "the data 06's dropout slider reads"
 
 
 def _student_env(folder: Path) -> dict:
