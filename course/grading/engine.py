@@ -197,13 +197,13 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
         dask = connection.client
         if connection.per_run:  # workers that are batch jobs: bundles can be scattered once the first one is up
             report.first_worker_s = clusters.first_worker(connection)
-        report.workers = max(connection.planned_workers, _workers(dask))
+        report.workers = _workers(dask)  # then the most seen at once: batch jobs may never all start
         # In a list: scattering a dict would make each of its keys ("files", "version", ...) one future,
         # named after the key, so the second assignment's bundle would share the first one's keys.
         scattered = {a: dask.scatter([b], broadcast=True, hash=False)[0] for a, b in bundles.items()
                      if any(s.assignment == a for s in todo)}
         settings, threads = _settings(), os.environ.get(ENV_THREADS)
-        window = max(4, 3 * max(report.workers, 1))
+        window = max(4, 3 * max(report.workers, connection.planned_workers, 1))
         queue = list(reversed(todo))
         written = set()
         bar = _bar(len(todo), progress)
@@ -241,8 +241,9 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
                 if queue:
                     submit_next(pool)
                 bar.update(1)
-                bar.set_postfix_str(f"failed {len(report.failed) + len(report.problems)}, {_workers(dask)} workers",
-                                    refresh=False)
+                now = _workers(dask)
+                report.workers = max(report.workers, now)
+                bar.set_postfix_str(f"failed {len(report.failed) + len(report.problems)}, {now} workers", refresh=False)
         except KeyboardInterrupt:
             report.stopped = True
             for future in list(pool.futures):
