@@ -207,7 +207,7 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
         queue = list(reversed(todo))
         written = set()
         bar = _bar(len(todo), progress)
-        bar.set_postfix_str(f"failed 0, {report.workers} workers", refresh=False)
+        bar.set_postfix_str(f"failed 0, {report.workers} workers")
 
         def submit_next(pool):
             submission = queue.pop()
