@@ -5,21 +5,21 @@ Parameters come from the modules (`numel()`), multiply-adds from the shapes one 
 a convolution or a linear layer does one multiply-add per weight it applies at each output
 position; pooling, activations and flattening have no weights, so they count zero here.
 """
-from dataclasses import dataclass
-
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
 
-@dataclass(frozen=True)
 class LayerCost:
     """One layer of a network: its name, the shape of one example's output, its parameters and multiply-adds."""
 
-    name: str
-    output: tuple
-    params: int
-    macs: int
+    __slots__ = ("name", "output", "params", "macs")
+
+    def __init__(self, name: str, output: tuple, params: int, macs: int):
+        self.name, self.output, self.params, self.macs = name, output, params, macs
+
+    def __repr__(self) -> str:
+        return f"LayerCost({self.name!r}, output={self.output}, params={self.params:,}, macs={self.macs:,})"
 
 
 def multiply_adds(module: nn.Module, output: torch.Tensor) -> int:
