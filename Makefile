@@ -1,13 +1,16 @@
 # The course's commands. `make all` runs a whole grading round on the demo
 # class; `make test` runs every test. Both set everything up first, from the
 # Debian packages (course/commands/system.py) to the pinned venv.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# Debian's python3.11 first: on `make hub` every account's server runs the venv's Python, so the venv must come
+# from an interpreter all accounts can run (not one under a private home such as /root/.pyenv).
+PYTHON ?= $(shell command -v /usr/bin/python3.11 || command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: all system system-test install data release demo autograde feedback grades collect-lms handout lab lint test bench bench-grading clean
+.PHONY: all system system-test install data release demo autograde feedback grades collect-lms handout lab lint test bench bench-grading clean \
+	proxy roster hub
 
 all: system release demo autograde feedback grades
 	$(PY) -m course.grading.demo check
@@ -69,13 +72,33 @@ handout: install
 lab: install data
 	$(PY) -m course.commands.lab
 
+# JupyterHub's proxy, the exact npm tree of course/commands/proxy/package-lock.json, in .hub-proxy/.
+PROXY := .hub-proxy/node_modules/.bin/configurable-http-proxy
+proxy: $(PROXY)
+
+$(PROXY): course/commands/proxy/package.json course/commands/proxy/package-lock.json
+	mkdir -p .hub-proxy
+	cp course/commands/proxy/package.json course/commands/proxy/package-lock.json .hub-proxy/
+	cd .hub-proxy && npm ci --no-audit --no-fund --omit=dev --loglevel=error
+	touch $@
+
+# The course on a JupyterHub on this machine, as root (docs/hub.md): `make roster` makes the accounts of
+# roster.csv and an instructor (INSTRUCTOR=instructor) and fills the gradebook; `make hub` serves it on
+# 127.0.0.1:8000 (HUB_IP, HUB_PORT); HUB_HOME (/srv/cnn-course) holds the course copy, exchange and passwords.
+HUB_ARGS = $(if $(HUB_HOME),--home $(HUB_HOME)) $(if $(INSTRUCTOR),--instructor $(INSTRUCTOR))
+roster: install
+	$(PY) -m course.commands.hub roster $(HUB_ARGS) $(if $(ROSTER),--roster $(ROSTER))
+
+hub: install data proxy
+	$(PY) -m course.commands.hub start $(HUB_ARGS) $(if $(HUB_IP),--ip $(HUB_IP)) $(if $(HUB_PORT),--port $(HUB_PORT))
+
 lint: install
 	$(VENV)/bin/ruff check .
 
 # The notebooks run in fast mode under test, as in CI; `make test COURSE_FAST=0` runs them in full.
 # pytest exits 5 when it collects nothing: that must fail loudly, not pass.
 COURSE_FAST ?= 1
-test: system-test install data lint
+test: system-test install data proxy lint
 	@COURSE_FAST=$(COURSE_FAST) $(PY) -m pytest -ra --durations=25; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
 

@@ -14,7 +14,7 @@ from nbgrader.preprocessors import (
                                     SaveAutoGrades,
 )
 
-from course.grading import database, execute, probe, recovery, rubrics, sandbox, stderr, submitted_outputs, verdicts
+from course.grading import database, execute, late, probe, recovery, rubrics, sandbox, stderr, submitted_outputs, verdicts
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -77,6 +77,11 @@ c.Autograde.autograde_preprocessors = [
     CheckCellMetadata,
 ]
 c.Autograde.pre_convert_hook = recovery.zero_before_grading(c.CourseDirectory.db_url)
+
+# Late work (after the due date set in the gradebook) loses 10% of its autograded score per started day
+# (course/grading/late.py); set percent_per_day to 0 for no penalty.
+c.AssignLatePenalties.plugin_class = late.PerDayPenalty
+c.PerDayPenalty.percent_per_day = 10.0
 
 # The stub a student sees in every exercise cell.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

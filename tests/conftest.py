@@ -15,7 +15,7 @@ from tests import servers
 
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
-SERVER_MARKERS = ("postgres", "slurm")
+SERVER_MARKERS = ("postgres", "slurm", "hub")
 _skipped_servers: list = []
 
 
