@@ -47,4 +47,34 @@ FAIR = [
                          "    transforms.append(v2.RandomApply([v2.ColorJitter(brightness=0.2)], p=0.3))\n"
                          "    warnings.warn(\"no vertical flips: upside-down clothes are not in the test set\")\n"
                          "    print(len(transforms), \"transforms\", file=sys.stderr)\n    return transforms")),
+
+    fair("flattened channels, sums by hand, in-place running updates", "batchnorm2d_forward",
+         ("        mean = x.mean(dim=(0, 2, 3))\n"
+          "        var = x.var(dim=(0, 2, 3), correction=0)\n"
+          "        n = x.numel() // x.shape[1]\n"
+          "        running_mean = (1 - momentum) * running_mean + momentum * mean\n"
+          "        running_var = (1 - momentum) * running_var + momentum * var * n / (n - 1)\n",
+          "        values = x.transpose(0, 1).reshape(x.shape[1], -1)\n"
+          "        n = values.shape[1]\n"
+          "        mean = values.sum(dim=1) / n\n"
+          "        squares = ((values - mean[:, None]) ** 2).sum(dim=1)\n"
+          "        var = squares / n\n"
+          "        running_mean.mul_(1 - momentum).add_(momentum * mean)\n"
+          "        running_var.mul_(1 - momentum).add_(momentum * squares / (n - 1))\n")),
+    fair("torch.var_mean, view and rsqrt", "batchnorm2d_forward",
+         ("        mean = x.mean(dim=(0, 2, 3))\n        var = x.var(dim=(0, 2, 3), correction=0)\n",
+          "        var, mean = torch.var_mean(x, dim=[0, 2, 3], unbiased=False)\n"),
+         ("    x_hat = (x - mean[None, :, None, None]) / torch.sqrt(var[None, :, None, None] + eps)\n"
+          "    out = gamma[None, :, None, None] * x_hat + beta[None, :, None, None]\n",
+          "    shape = (1, -1, 1, 1)\n"
+          "    scale = gamma.view(shape) * torch.rsqrt(var.view(shape) + eps)\n"
+          "    out = (x - mean.view(shape)) * scale + beta.view(shape)\n")),
+    fair("numpy inside, a warning, a print on stderr", "batchnorm2d_forward",
+         ("def batchnorm2d_forward(", "import sys\nimport warnings\n\n\ndef batchnorm2d_forward("),
+         ("    if training:\n", "    if x.shape[0] == 1:\n"
+                               "        warnings.warn(\"a batch of one image: the statistics are noisy\")\n"
+                               "    print(\"batch norm on\", tuple(x.shape), file=sys.stderr)\n"
+                               "    if training:\n"),
+         ("        var = x.var(dim=(0, 2, 3), correction=0)\n",
+          "        var = torch.from_numpy(np.var(x.numpy(), axis=(0, 2, 3), dtype=np.float64)).float()\n")),
 ]

@@ -4,6 +4,9 @@ Each entry: a name, the solution cell (`cell`) it replaces, the code a student
 might type, and optionally `loses` (test cells that must score zero; by
 default `test_<cell>`). `demo: True` puts it in carol's demo submission.
 """
+from course.grading.submissions import solution_edits
+
+SOLUTIONS, _batchnorm = solution_edits(__file__)
 
 _HEAD = (
     "class FMNIST_Net2(nn.Module):\n"
@@ -31,7 +34,6 @@ _CLASSIFIER_DROPOUT = ("        self.classifier = nn.Sequential(nn.Flatten(), nn
                        "                                        nn.Dropout(p_fc), nn.Linear(128, num_classes))\n")
 
 
-
 def _augmentation(name: str, listing: str, **extra) -> dict:
     """A wrong get_augmentation_transforms that returns `listing`."""
     return {"name": f"augmentation: {name}", "cell": "get_augmentation_transforms",
@@ -57,4 +59,20 @@ WRONG = [
     _augmentation("a Compose instead of a list", "v2.Compose([v2.RandomHorizontalFlip(), v2.RandomRotation(20)])"),
     _augmentation("upside-down flips (not a garment's label any more)", "[v2.RandomHorizontalFlip(), v2.RandomVerticalFlip()]"),
     _augmentation("rotations up to 180 degrees", "[v2.RandomRotation(180)]"),
+    _batchnorm("unbiased variance for normalising too", "batchnorm2d_forward",
+               ("var = x.var(dim=(0, 2, 3), correction=0)", "var = x.var(dim=(0, 2, 3))"),
+               ("var * n / (n - 1)", "var")),
+    _batchnorm("biased variance in the running estimate", "batchnorm2d_forward", ("var * n / (n - 1)", "var")),
+    _batchnorm("forgets eps", "batchnorm2d_forward", ("torch.sqrt(var[None, :, None, None] + eps)",
+                                                       "torch.sqrt(var[None, :, None, None])")),
+    _batchnorm("batch statistics in evaluation mode too", "batchnorm2d_forward",
+               ("    if training:\n", "    if True:\n")),
+    _batchnorm("statistics per position over the batch only (axis 0)", "batchnorm2d_forward",
+               ("mean = x.mean(dim=(0, 2, 3))", "mean = x.mean(dim=0)"),
+               ("var = x.var(dim=(0, 2, 3), correction=0)", "var = x.var(dim=0, correction=0)"),
+               ("mean[None, :, None, None]", "mean"), ("var[None, :, None, None]", "var"),
+               ("n = x.numel() // x.shape[1]", "n = x.shape[0]")),
+    _batchnorm("momentum weighs the old estimate", "batchnorm2d_forward",
+               ("(1 - momentum) * running_mean + momentum * mean", "momentum * running_mean + (1 - momentum) * mean"),
+               ("(1 - momentum) * running_var + momentum * var", "momentum * running_var + (1 - momentum) * var")),
 ]

@@ -7,12 +7,13 @@ course's `FMNIST_Net`; the grader runs the reference itself and compares the
 outputs, the layer sequence and the dropout probabilities. The augmentation
 is applied in the sandbox to real Fashion-MNIST test images that the grader
 picks; the grader checks what comes back (type, shape, range, randomness).
+The batch-norm forward pass is compared with `nn.BatchNorm2d`, run by the grader in float64.
 """
 import numpy as np
 import torch
 
 from course.grading import garments
-from course.grading.probe import Probe, compare_arrays
+from course.grading.probe import Loops, Probe, compare_arrays, describe_shape
 from course.grading.probe_kit import count_problem, leaf_modules, load_weights, qualified
 from course.models import FMNIST_Net
 
@@ -244,8 +245,84 @@ def label_problem(data, answer):
     return None
 
 
+# ---- exercise 3: batchnorm2d_forward ------------------------------------------------------------
+
+# Functions and layer calls that would do the exercise's work (a module call goes through _wrapped_call_impl).
+NORMALISATIONS = frozenset({"batch_norm", "native_batch_norm", "_batch_norm_impl_index", "instance_norm", "group_norm",
+                            "layer_norm", "_wrapped_call_impl", "_call_impl"})
+MOMENTA = [0.01, 0.05, 0.1, 0.2, 0.3, 0.7, 0.9]  # never 0.5, where a swapped momentum gives the same result
+EPSILONS = [1e-5, 1e-3, 0.05, 0.2, 0.5]
+
+
+def batchnorm_inputs(rng):
+    cases = []
+    for k in range(14):
+        n, c, h, w = (int(v) for v in rng.integers(1, 8, 4))
+        if k % 5 == 0:
+            n, h = 1, h + 1  # a single image
+        elif k % 5 == 1:
+            n, h, w = n + 1, 1, 1  # one value per image, as after global pooling
+        elif n * h * w == 1:
+            w += 1
+        scale, shift = rng.uniform(0.05, 3.0, c), rng.uniform(-3.0, 3.0, c)
+        x = rng.standard_normal((n, c, h, w)) * scale[:, None, None] + shift[:, None, None]
+        cases.append({"x": x.astype(np.float32), "gamma": rng.uniform(-0.5, 2.0, c).astype(np.float32),
+                      "beta": rng.uniform(-1.0, 1.0, c).astype(np.float32),
+                      "mean": rng.uniform(-1.0, 1.0, c).astype(np.float32),
+                      "var": rng.uniform(0.2, 3.0, c).astype(np.float32),
+                      "training": bool(k % 3 != 2), "momentum": float(rng.choice(MOMENTA)),
+                      "eps": float(EPSILONS[k % len(EPSILONS)])})
+    return {"cases": cases}
+
+
+def collect_batchnorm(ns, data):
+    import torch
+
+    function = ns["batchnorm2d_forward"]
+    results = []
+    for case in data["cases"]:
+        tensors = [torch.from_numpy(np.array(case[k], dtype=np.float32)) for k in ("x", "gamma", "beta", "mean", "var")]
+        returned = function(*tensors, case["training"], momentum=case["momentum"], eps=case["eps"])
+        if not isinstance(returned, (tuple, list)):
+            results.append(None)
+            continue
+        results.append([np.asarray(torch.as_tensor(v).detach().cpu().double().numpy(), dtype=float) for v in returned])
+    return {"results": results}
+
+
+def torch_batchnorm(case):
+    """nn.BatchNorm2d's output and running statistics after one call, in float64."""
+    x = torch.from_numpy(np.asarray(case["x"], dtype=np.float64))
+    layer = torch.nn.BatchNorm2d(x.shape[1], eps=case["eps"], momentum=case["momentum"]).double()
+    with torch.no_grad():
+        for buffer, key in ((layer.weight, "gamma"), (layer.bias, "beta"), (layer.running_mean, "mean"),
+                            (layer.running_var, "var")):
+            buffer.copy_(torch.from_numpy(np.asarray(case[key], dtype=np.float64)))
+        out = layer.train(case["training"])(x)
+    return [out.numpy(), layer.running_mean.numpy(), layer.running_var.numpy()]
+
+
+def judge_batchnorm(data, answer):
+    if problem := count_problem("batchnorm2d_forward", answer["results"], data["cases"]):
+        return problem
+    for case, got in zip(data["cases"], answer["results"]):
+        mode = "training" if case["training"] else "evaluation"
+        where = f"a hidden {describe_shape(case['x'])} input in {mode} mode"
+        if got is None or len(got) != 3:
+            return "batchnorm2d_forward must return three things: (out, new_running_mean, new_running_var)"
+        for name, value, want in zip(("the output", "the new running_mean", "the new running_var"), got,
+                                     torch_batchnorm(case)):
+            # float32 arithmetic is a correct answer too
+            if problem := compare_arrays(value, want, rtol=1e-4, atol=1e-4):
+                return f"batchnorm2d_forward: {name}: {problem} for {where}, compared with nn.BatchNorm2d"
+    return None
+
+
 PROBES = [
     Probe("test_FMNIST_Net2", collect=collect_net, judge=judge_net, inputs=net_inputs),
     Probe("test_get_augmentation_transforms", collect=collect_augmentation, judge=judge_augmentation,
           inputs=augmentation_inputs),
+    Probe("test_batchnorm2d_forward", collect=collect_batchnorm, judge=judge_batchnorm, inputs=batchnorm_inputs,
+          rule=Loops("batchnorm2d_forward must compute the statistics with tensor operations, not call a "
+                     "normalisation layer or function", NORMALISATIONS, frozenset())),
 ]
