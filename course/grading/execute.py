@@ -9,8 +9,8 @@ from __future__ import annotations
 from nbclient.exceptions import DeadKernelError
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
-from nbgrader.utils import is_grade
-from traitlets import Integer
+from nbgrader.utils import is_grade, is_solution
+from traitlets import Bool, Integer
 
 from .sandbox import SandboxedKernelManager, require, sandbox_off, warn_unsandboxed
 
@@ -18,6 +18,9 @@ from .sandbox import SandboxedKernelManager, require, sandbox_off, warn_unsandbo
 def _error_output(name: str, text: str) -> NotebookNode:
     return NotebookNode(output_type="error", ename=name, evalue=text,
                         traceback=[f"\x1b[0;31m{name}\x1b[0m: {text}"])
+
+
+TRAILING_NOTE = "[not run by the grader: no graded cell comes after this one]\n"
 
 
 class KernelStuck(Exception):
@@ -31,10 +34,15 @@ class SandboxedExecute(Execute):
       ignores interrupts no longer aborts the whole submission: that cell and
       every later test cell get an error saying why, earlier cells keep theirs;
     * `clear_output` from student code cannot remove an error from a cell;
-    * a cell's text output is capped, so a print loop cannot fill the grader's memory.
+    * a cell's text output is capped, so a print loop cannot fill the grader's memory;
+    * code cells after the last graded or answer code cell are not run: no grade can depend on them,
+      and their demonstrations (PyTorch comparisons, plots, training curves) are a large share of a
+      notebook's grading time. They show a note instead (`run_trailing_cells` runs them).
     """
 
     max_output_chars = Integer(2_000_000, help="Text kept per cell; the rest is dropped.").tag(config=True)
+    run_trailing_cells = Bool(False, help="Also run the code cells after the last graded or answer code cell."
+                              ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
@@ -46,6 +54,9 @@ class SandboxedExecute(Execute):
         self._timed_out = False
         self._chars = {}
         self._who = (resources or {}).get("nbgrader", {}).get("student", "this submission")
+        self._last_graded = len(nb.cells) if self.run_trailing_cells else max(
+            (i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and (is_grade(cell) or is_solution(cell))),
+            default=-1)
         require()
         if sandbox_off():
             warn_unsandboxed(self.log)
@@ -53,6 +64,9 @@ class SandboxedExecute(Execute):
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
+            return cell, resources
+        if index > self._last_graded:
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=TRAILING_NOTE)]
             return cell, resources
         if self._stopped is not None:
             if is_grade(cell):

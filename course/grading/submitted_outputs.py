@@ -1,9 +1,9 @@
 """Written answers are judged on the student's own numbers: the outputs they wrote about are kept.
 
-Autograde reruns every notebook in fast mode (a small slice, one short epoch),
-so the curves and tables next to a written answer in formgrader and in the
-feedback would be the grader's quick run, not what the student saw when they
-wrote "validation accuracy stalls after epoch 3". A cell whose output a
+Autograde reruns every notebook in fast mode (a small slice, one short epoch) and skips the
+demonstrations after its last graded cell (course.grading.execute), so the curves and tables next
+to a written answer in formgrader and in the feedback would be the grader's quick run or nothing,
+not what the student saw when they wrote "validation accuracy stalls after epoch 3". A cell whose output a
 written answer refers to is marked in the source notebook with
 `"course": {"keep_submitted_outputs": true}` in its metadata. For those cells
 (matched by cell id, and never a graded or answer cell), the outputs of the

@@ -18,7 +18,8 @@ import nbformat
 import pytest
 
 from course.grading import engine, ledger, pipeline
-from course.grading.submissions import fill, solution_answers
+from course.grading.execute import TRAILING_NOTE
+from course.grading.submissions import fill, nbgrader_meta, solution_answers
 from tests.helpers import copy_course
 
 pytestmark = [pytest.mark.pipeline, pytest.mark.slow]
@@ -36,7 +37,7 @@ def build(course: Path) -> None:
     solutions = solution_answers(course / "source" / A / f"{A}.ipynb")
     submitted = course / "submitted"
     fill(release, solutions, submitted / "s_solution" / A / f"{A}.ipynb")
-    _append_cell(submitted / "s_solution" / A / f"{A}.ipynb", THREADS_CELL)
+    _insert_cell(submitted / "s_solution" / A / f"{A}.ipynb", THREADS_CELL)
     fill(release, {}, submitted / "s_blank" / A / f"{A}.ipynb")
     fill(release, solutions, submitted / "s_late" / A / f"{A}.ipynb")
     (submitted / "s_late" / A / "timestamp.txt").write_text("2031-01-02 10:00:00.000000 UTC")
@@ -59,9 +60,11 @@ def build(course: Path) -> None:
 THREADS_CELL = "import os, torch\nprint('threads', torch.get_num_threads(), os.environ.get('OMP_NUM_THREADS'))"
 
 
-def _append_cell(path: Path, code: str) -> None:
+def _insert_cell(path: Path, code: str) -> None:
+    """A cell of the student's own, before the first graded cell (the grader skips cells after the last one)."""
     notebook = nbformat.read(str(path), as_version=4)
-    notebook.cells.append(nbformat.v4.new_code_cell(code))
+    first = next(i for i, cell in enumerate(notebook.cells) if nbgrader_meta(cell).get("grade"))
+    notebook.cells.insert(first, nbformat.v4.new_code_cell(code))
     nbformat.write(notebook, str(path))
 
 
@@ -144,6 +147,19 @@ def test_each_task_limits_torch_and_blas_threads_inside_the_sandbox_too(engine_g
     notebook = nbformat.read(str(course / "autograded" / HAND_GRADED / A / f"{A}.ipynb"), as_version=4)
     printed = [o.get("text", "") for c in notebook.cells if c.source == THREADS_CELL for o in c.outputs]
     assert printed == ["threads 1 1\n"], printed
+
+
+def test_every_cell_up_to_the_last_graded_one_runs_and_none_after_it(engine_graded):
+    """The demonstrations after the last graded code cell cannot change a grade, so grading skips them."""
+    course, _, _ = engine_graded
+    notebook = nbformat.read(str(course / "autograded" / HAND_GRADED / A / f"{A}.ipynb"), as_version=4)
+    code = [(i, cell) for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    last = max(i for i, cell in code if nbgrader_meta(cell).get("grade") or nbgrader_meta(cell).get("solution"))
+    ran = [i for i, cell in code if cell.execution_count is not None]
+    assert ran == [i for i, _ in code if i <= last], (ran, last)
+    trailing = [cell for i, cell in code if i > last]
+    assert trailing, f"{A} has no demonstration after its last graded cell: this test proves nothing"
+    assert all([o.get("text") for o in cell.outputs] == [TRAILING_NOTE] for cell in trailing)
 
 
 def test_the_broken_submission_is_listed_and_scores_zero(engine_graded):
@@ -249,7 +265,8 @@ def test_a_killed_driver_resumes_where_it_stopped(engine_graded, tmp_path):
 
 def test_an_unchanged_rerun_over_two_assignments_grades_nothing(tmp_path):
     """Two assignments in one run: each task gets its own assignment's bundle, so each ledger row holds its
-    own course version and an unchanged rerun grades nothing."""
+    own course version and an unchanged rerun grades nothing. One submission per assignment is enough:
+    a task given the other assignment's bundle would grade against the wrong notebook and version."""
     both = [A, "02_padding_stride"]
     course = copy_course(tmp_path / "course", both)
     pipeline.release(course, both)
@@ -257,20 +274,19 @@ def test_an_unchanged_rerun_over_two_assignments_grades_nothing(tmp_path):
         release = course / "release" / assignment / f"{assignment}.ipynb"
         fill(release, solution_answers(course / "source" / assignment / f"{assignment}.ipynb"),
              course / "submitted" / "s_solution" / assignment / f"{assignment}.ipynb")
-        fill(release, {}, course / "submitted" / "s_blank" / assignment / f"{assignment}.ipynb")
     first = []
     pipeline.autograde(course, both, report=first)
-    assert (first[0].graded, first[0].skipped) == (4, 0), first[0].summary()
+    assert (first[0].graded, first[0].skipped) == (2, 0), first[0].summary()
     assert not first[0].failed and not first[0].problems, first[0].reasons()
     with sqlite3.connect(course / "gradebook.db") as db:
         versions = dict(db.execute(f"SELECT assignment || '/' || student, course_version FROM {ledger.TABLE}"))
-    assert versions == {f"{a}/{s}": engine.bundle(course, a, b"", None)["version"]
-                        for a in both for s in ("s_blank", "s_solution")}
+    assert versions == {f"{a}/s_solution": engine.bundle(course, a, b"", None)["version"] for a in both}
+    assert len(set(versions.values())) == 2
     for assignment in both:
         assert sum(v or 0 for v in pipeline.cell_scores(course, assignment, "s_solution").values()) > 0, assignment
     again = []
     pipeline.autograde(course, both, report=again)
-    assert (again[0].graded, again[0].skipped) == (0, 4), again[0].summary()
+    assert (again[0].graded, again[0].skipped) == (0, 2), again[0].summary()
 
 
 @pytest.mark.postgres

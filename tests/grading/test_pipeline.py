@@ -1,9 +1,10 @@
 """The graders grade: release stays in sync, and autograde gives the scores it must.
 
-For every assignment a class is built from the release: the solutions, the
-blank release, one student per typical mistake in `source/<assignment>/mistakes.py`, and
+For every assignment a class is built from the release (tests/grading/catalogue_class.py): the
+solutions, the blank release, one student per typical mistake in `source/<assignment>/mistakes.py`, and
 a few students (fair1, fair2, ...) who give the correct but unusual answers of `source/<assignment>/fair.py`.
-Scores are read from the gradebook, cell by cell.
+It is graded in one course with the demo class (tests/grading/conftest.py). Scores are read from the
+gradebook, cell by cell.
 """
 import json
 import re
@@ -15,8 +16,9 @@ import pytest
 from course.grading import demo, pipeline, verdicts
 from course.grading.rubrics import load_rubrics, rubric_text
 from course.grading.submissions import HIDDEN_BLOCK, SOLUTION_BLOCK, fill, graded_cells, nbgrader_meta, solution_answers
-from course.grading.submitted_outputs import NOTE, kept_cell_ids
+from course.grading.submitted_outputs import NOTE
 from course.paths import ASSIGNMENTS
+from tests.grading import catalogue_class
 from tests.helpers import ROOT, copy_course
 
 pytestmark = pytest.mark.pipeline
@@ -79,76 +81,13 @@ def test_release_contains_no_solution_or_hidden_test_text(assignment):
                 assert line not in released_sources, f"solution or hidden-test text in release: {line!r}"
 
 
-def _students(course: Path, assignment: str) -> dict:
-    """student id -> test cells that must score zero for that student (None: all of them)."""
-    release = course / "release" / assignment / f"{assignment}.ipynb"
-    solutions = solution_answers(course / "source" / assignment / f"{assignment}.ipynb")
-    submitted = course / "submitted"
-    plan = {"solution": set(), "blank": None}
-    fill(release, solutions, submitted / "solution" / assignment / f"{assignment}.ipynb")
-    _plant_outputs(submitted / "solution" / assignment / f"{assignment}.ipynb", _kept(course, assignment))
-    fill(release, {}, submitted / "blank" / assignment / f"{assignment}.ipynb")
-    for number, mistake in enumerate(demo.catalogue(assignment, course).get("WRONG", []), 1):
-        student = f"wrong{number:02d}"
-        fill(release, dict(solutions, **{mistake["cell"]: mistake["code"]}),
-             submitted / student / assignment / f"{assignment}.ipynb")
-        plan[student] = set(demo.lost_cells(mistake))
-    for student, answers in _fair_students(assignment, course).items():
-        fill(release, dict(solutions, **answers), submitted / student / assignment / f"{assignment}.ipynb")
-        plan[student] = set()
-    return plan
-
-
-PLANTED = "what the student's own run printed: validation accuracy 0.8123\n"
-
-
-def _kept(root: Path, assignment: str) -> set:
-    return kept_cell_ids(root / "source" / assignment / f"{assignment}.ipynb")
-
-
-def _plant_outputs(path: Path, cells: set) -> None:
-    """The outputs a student's full run left in the cells their written answers discuss."""
-    notebook = nbformat.read(str(path), as_version=4)
-    for cell in notebook.cells:
-        if cell.get("id") in cells:
-            cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=PLANTED)]
-    nbformat.write(notebook, str(path))
-
-
-def _fair_students(assignment: str, root: Path = ROOT) -> dict:
-    """student id -> {solution cell: fair answer}: fair1 takes every exercise's first fair answer, fair2 the
-    second, and so on, so that a few students grade the whole fair catalogue (source/<assignment>/fair.py)."""
-    students, per_cell = {}, {}
-    for answer in demo.fair_answers(assignment, root):
-        number = per_cell[answer["cell"]] = per_cell.get(answer["cell"], 0) + 1
-        students.setdefault(f"fair{number}", {})[answer["cell"]] = answer["code"]
-    return students
-
-
-@pytest.fixture(scope="session")
-def graded_class(request, tmp_path_factory):
-    """The class of every assignment the selected tests ask about, in one course, autograded by the engine
-    in one run (one worker per core, longest assignments first)."""
-    wanted = sorted({item.callspec.params["assignment"] for item in request.session.items
-                     if "graded_class" in getattr(item, "fixturenames", ()) and hasattr(item, "callspec")})
-    course = copy_course(tmp_path_factory.mktemp("graded") / "course", wanted)
-    pipeline.release(course, wanted)
-    plans = {assignment: _students(course, assignment) for assignment in wanted}
-    done = []
-    pipeline.autograde(course, wanted, report=done)
-    report = done[0]
-    assert report.graded == sum(len(plan) for plan in plans.values()), report.summary()
-    assert not report.failed and not report.problems, report.reasons()
-    return {assignment: (course, plans[assignment]) for assignment in wanted}
-
-
 def _cases():
     for assignment in PRESENT:
-        yield assignment, "solution"
-        yield assignment, "blank"
+        yield pytest.param(assignment, catalogue_class.SOLUTION, id=f"{assignment}-solution")
+        yield pytest.param(assignment, catalogue_class.BLANK, id=f"{assignment}-blank")
         for number, mistake in enumerate(demo.catalogue(assignment).get("WRONG", []), 1):
             yield pytest.param(assignment, f"wrong{number:02d}", id=f"{assignment}-{mistake['name']}")
-        for student in _fair_students(assignment):
+        for student in catalogue_class.fair_students(assignment):
             yield pytest.param(assignment, student, id=f"{assignment}-{student}")
 
 
@@ -172,12 +111,13 @@ def _trusted_failures(course: Path, assignment: str, student: str) -> set:
             if any(o.get("ename") == verdicts.ERROR_NAME for o in cell.get("outputs", []))}
 
 
-@pytest.mark.parametrize("assignment", [a for a in PRESENT if _kept(ROOT, a)])
+@pytest.mark.parametrize("assignment", [a for a in PRESENT if catalogue_class.kept(ROOT, a)])
 def test_the_outputs_a_written_answer_refers_to_are_the_students_own(graded_class, assignment):
     """In formgrader and the feedback, the marked cells show what the student's run printed, not the fast rerun."""
-    course, _ = graded_class[assignment]
-    kept = _kept(course, assignment)
-    for student, want in (("solution", [NOTE, PLANTED]), ("blank", None)):
+    course, plan = graded_class[assignment]
+    kept = catalogue_class.kept(course, assignment)
+    assert catalogue_class.PLANTED_IN in plan, f"{assignment} has no {catalogue_class.PLANTED_IN} to hand in outputs"
+    for student, want in ((catalogue_class.PLANTED_IN, [NOTE, catalogue_class.PLANTED]), (catalogue_class.BLANK, None)):
         graded = nbformat.read(str(course / "autograded" / student / assignment / f"{assignment}.ipynb"), as_version=4)
         shown = {cell.get("id"): [o.get("text") for o in cell.outputs] for cell in graded.cells if cell.get("id") in kept}
         assert set(shown) == kept
@@ -188,7 +128,8 @@ def test_the_outputs_a_written_answer_refers_to_are_the_students_own(graded_clas
 @pytest.mark.parametrize("assignment", PRESENT)
 def test_each_written_answer_is_followed_by_its_rubric_in_the_graded_notebook(graded_class, assignment):
     course, _ = graded_class[assignment]
-    graded = nbformat.read(str(course / "autograded" / "solution" / assignment / f"{assignment}.ipynb"), as_version=4)
+    graded = nbformat.read(str(course / "autograded" / catalogue_class.SOLUTION / assignment / f"{assignment}.ipynb"),
+                           as_version=4)
     rubrics = load_rubrics(course / "source" / assignment)
     for index, cell in enumerate(graded.cells):
         grade_id = nbgrader_meta(cell).get("grade_id")
@@ -231,10 +172,13 @@ def test_every_assignment_has_a_written_answer_graded_by_hand(assignment):
 def test_demo_class_feedback_and_grades(local_demo_class):
     """The main job on a copy: demo class, autograde, feedback HTML, grades CSV, exact scores."""
     course, assignments, report = local_demo_class
-    assert report.graded == len(demo.STUDENTS) * len(assignments) and not report.failed, report.reasons()
+    handed_in = {(p.parent.name, p.name) for p in (course / "submitted").glob("*/*")}  # the catalogue's too, if any
+    assert {(s, a) for s in demo.STUDENTS for a in assignments} <= handed_in
+    assert report.graded == len(handed_in) and not report.failed, report.reasons()
     rows = pipeline.scores(course)
+    assert {(r.student, r.assignment) for r in rows} == handed_in
     csv_path = pipeline.write_grades_csv(rows, course / "grades.csv")
-    assert csv_path.read_text().count("\n") == 1 + len(demo.STUDENTS) * len(assignments)
+    assert csv_path.read_text().count("\n") == 1 + len(handed_in)
     for student in demo.STUDENTS:
         for assignment in assignments:
             html = course / "feedback" / student / assignment / f"{assignment}.html"
