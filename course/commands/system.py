@@ -54,6 +54,7 @@ TEST = GRADE + (
          lambda: any(Path("/usr/lib/postgresql").glob("*/bin/initdb"))),
     Need("slurm-wlm", "the tests of grading on a Slurm cluster", lambda: bool(shutil.which("slurmctld"))),
     Need("munge", "Slurm's authentication, for the Slurm tests", lambda: bool(shutil.which("munged"))),
+    Need("npm", "configurable-http-proxy for make hub and the hub tests", lambda: bool(shutil.which("npm"))),
 )
 JOBS = {"grade": GRADE, "test": TEST}
 

@@ -201,6 +201,8 @@ def test_a_semester_on_the_hub(hub, browser, tmp_path, request):
         alice = people["solver"] = Person(browser, hub, good)
         with timed("student 1: log in, fetch, upload the solution, validate, submit"):
             alice.log_in()
+            refused = alice.page.goto(alice.url("formgrader"))
+            assert refused.status == 404, f"a student's server serves formgrader (HTTP {refused.status})"
             alice.fetch()
             alice.upload(solved_notebook(hub, tmp_path / "solved"))
             verdict = alice.validate()
