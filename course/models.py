@@ -51,3 +51,25 @@ class LeNet5(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x))
+
+
+class FashionNet(nn.Module):
+    """06's best small network: three blocks of 3x3 convolution, batch norm and ReLU, each halving the
+    image with max pooling (28 -> 14 -> 7 -> 3), then one linear layer.
+
+    Convolutions followed by batch norm need no bias (the norm's shift replaces it). `width` is the
+    number of filters of the first block; each block doubles it.
+    """
+
+    def __init__(self, num_classes: int = 10, width: int = 32, dropout: float = 0.1):
+        super().__init__()
+
+        def block(channels_in, channels_out):
+            return [nn.Conv2d(channels_in, channels_out, 3, padding=1, bias=False), nn.BatchNorm2d(channels_out),
+                    nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+
+        self.features = nn.Sequential(*block(1, width), *block(width, 2 * width), *block(2 * width, 4 * width))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(4 * width * 3 * 3, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))

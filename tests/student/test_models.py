@@ -89,3 +89,14 @@ def test_same_seed_same_weights():
     torch.manual_seed(5)
     second = models.FMNIST_Net(2, padding=1, batch_norm=True).state_dict()
     assert all(torch.equal(first[k], second[k]) for k in first)
+
+
+@pytest.mark.parametrize("width,parameters", [
+    (32, 104_426),   # 1*32*9 + 32*64*9 + 64*128*9 (no conv biases) + 2*(32+64+128) norm + 128*3*3*10+10
+    (16, 29_178),    # a quarter of the convolution weights, half of the norms and the linear layer
+])
+def test_fashion_net_parameter_counts_and_output_shape(width, parameters):
+    model = models.FashionNet(num_classes=10, width=width)
+    assert _count(model) == parameters
+    assert model(torch.randn(3, 1, 28, 28)).shape == (3, 10)
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 3

@@ -106,3 +106,57 @@ def test_confusion_matrix_rejects_mismatched_lengths():
 
     with pytest.raises(ValueError):
         training.confusion_matrix(torch.tensor([0, 1]), torch.tensor([0]), 2)
+
+
+def test_lr_finder_restores_the_weights_stops_when_the_loss_blows_up_and_suggests_a_rate_that_learns():
+    training.seed_everything(0)
+    images, labels = _toy(512).tensors
+    model = _model()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    found = training.lr_finder(model, images, labels, lambda parameters, lr: torch.optim.SGD(parameters, lr=lr),
+                               start=1e-4, end=1e4, steps=90, batch_size=64)
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items()), "the finder must restore the weights"
+    rates, losses = np.array(found["lr"]), np.array(found["loss"])
+    assert len(rates) == len(losses) and np.all(np.diff(rates) > 0) and np.isclose(rates[0], 1e-4)
+    assert np.allclose(rates[1:] / rates[:-1], (1e4 / 1e-4) ** (1 / 89)), "the rate must grow geometrically"
+    assert len(rates) < 90 and losses[-1] > 4 * losses.min(), "it must stop once the loss blows up"
+    assert losses.min() < 0.7 * losses[0]
+    assert found["suggested"] == rates[int(np.argmin(losses))] and rates[0] < found["suggested"] < rates[-1]
+    # the suggested rate trains the toy problem well in a few steps
+    optimizer = torch.optim.SGD(model.parameters(), lr=found["suggested"])
+    for x, y in training.batches(images, labels, 64, torch.Generator().manual_seed(0)):
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        optimizer.step()
+    assert training.accuracy(model, images, labels) > 0.9
+
+
+def test_shift_and_flip_keeps_each_image_and_is_repeatable():
+    images = torch.rand(64, 1, 8, 8)
+    images[:, :, :2, :] = images[:, :, -2:, :] = images[:, :, :, :2] = images[:, :, :, -2:] = -0.5  # background
+    first = training.shift_and_flip(images, max_shift=2, generator=torch.Generator().manual_seed(3))
+    again = training.shift_and_flip(images, max_shift=2, generator=torch.Generator().manual_seed(3))
+    assert first.shape == images.shape and torch.equal(first, again)
+    assert not torch.equal(first, images)
+    # a shift of at most the background's width moves the garment without cutting it: same pixels, mirrored or not
+    for image, changed in zip(images, first):
+        assert torch.equal(image.flatten().sort().values, changed.flatten().sort().values)
+    # without a shift, each image comes back as it was or mirrored, about half of them mirrored
+    unshifted = training.shift_and_flip(images, max_shift=0, generator=torch.Generator().manual_seed(3))
+    same = unshifted.eq(images).all(dim=(1, 2, 3))
+    mirrored = unshifted.eq(images.flip(-1)).all(dim=(1, 2, 3))
+    assert torch.all(same | mirrored) and 16 < int(mirrored.sum()) < 48
+
+
+def test_fit_one_cycle_learns_with_a_learning_rate_that_rises_then_falls(capsys):
+    training.seed_everything(0)
+    images, labels = _toy(512).tensors
+    model = _model()
+    history = training.fit_one_cycle(model, images, labels, epochs=3, max_lr=0.5, batch_size=64, augment=None)
+    rates = np.array(history["lr"])
+    peak = int(np.argmax(rates))
+    assert len(rates) == 3 * 8 and 0 < peak < len(rates) - 1 and np.isclose(rates.max(), 0.5)
+    assert rates[0] < 0.1 * rates.max() and rates[-1] < 0.01 * rates.max()
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert training.accuracy(model, images, labels) > 0.9
+    assert capsys.readouterr().err == ""
