@@ -130,10 +130,12 @@ class Person:
         self.page.locator(".jp-DirListing-item", has_text=f"{MODEL}.ipynb").wait_for()
         with self.page.expect_file_chooser() as chooser:
             self.page.locator(".jp-FileBrowser jp-button[title='Upload Files']").first.click()
-        chooser.value.set_files(str(notebook))
-        self.page.locator(".jp-Dialog").get_by_role("button", name="Overwrite").click()
-        self.page.locator(".jp-DirListing-item", has_text=f"{MODEL}.ipynb").wait_for()
-        time.sleep(1)
+        saved = lambda r: r.request.method == "PUT" and r.url.split("?")[0].endswith(  # noqa: E731
+            f"/api/contents/{MODEL}/{MODEL}.ipynb")
+        with self.page.expect_response(saved) as upload:
+            chooser.value.set_files(str(notebook))
+            self.page.locator(".jp-Dialog").get_by_role("button", name="Overwrite").click()
+        assert upload.value.ok, f"{self.user}: the upload failed (HTTP {upload.value.status})"
 
     def validate(self) -> str:
         panel = self.assignments()
