@@ -5,6 +5,7 @@ nothing from the machine's own Jupyter setup changes what the tests see. A faili
 test leaves its evidence (screenshots, page HTML, browser console, server log) in
 `tests/artifacts/browser/<test name>/`.
 """
+import contextlib
 import functools
 import json
 import os
@@ -300,3 +301,13 @@ def keeps_evidence(test):
             print(note)
             raise
     return wrapper
+
+
+@contextlib.contextmanager
+def timed_into(timings: dict, label: str):
+    """Record how long a flow took under `label`, for the timings line a browser module prints at its end."""
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        timings[label] = time.monotonic() - start

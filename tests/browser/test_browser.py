@@ -23,7 +23,7 @@ import pytest
 from course.grading import database, demo, pipeline
 from course.grading.submissions import nbgrader_meta, solution_answers
 from course.paths import ASSIGNMENTS
-from tests.browser.session import ARTIFACTS, CHROMIUM, RUN_MS, LabPage, LabServer, keeps_evidence, launch_chromium
+from tests.browser.session import ARTIFACTS, CHROMIUM, RUN_MS, LabPage, LabServer, keeps_evidence, launch_chromium, timed_into
 from tests.helpers import copy_course
 
 pytestmark = [
@@ -132,14 +132,7 @@ def cell_index(nb, grade_id: str) -> int:
 
 
 def timed(name):
-    """Record how long a flow took, for the timings line at the end of the module."""
-    class Timer:
-        def __enter__(self):
-            self.start = time.monotonic()
-
-        def __exit__(self, *exc):
-            TIMINGS[name] = time.monotonic() - self.start
-    return Timer()
+    return timed_into(TIMINGS, name)
 
 
 # --- the first five minutes -----------------------------------------------------------------------

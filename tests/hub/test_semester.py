@@ -24,7 +24,7 @@ import pytest
 
 from course.grading import pipeline
 from course.grading.submissions import fill, nbgrader_meta, solution_answers
-from tests.browser.session import CHROMIUM_ARGS, launch_chromium
+from tests.browser.session import CHROMIUM_ARGS, launch_chromium, timed_into
 from tests.hub.course_hub import NAMES, SPAWN_MS, STEP_MS, CourseHub, Unavailable, missing
 
 pytestmark = [pytest.mark.hub]
@@ -35,13 +35,7 @@ STATE: dict = {}  # what the semester leaves for the privacy checks
 
 
 def timed(label: str):
-    class Timer:
-        def __enter__(self):
-            self.start = time.monotonic()
-
-        def __exit__(self, *exc):
-            TIMINGS[label] = time.monotonic() - self.start
-    return Timer()
+    return timed_into(TIMINGS, label)
 
 
 @pytest.fixture(scope="module")
