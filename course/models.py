@@ -54,22 +54,29 @@ class LeNet5(nn.Module):
 
 
 class FashionNet(nn.Module):
-    """06's best small network: three blocks of 3x3 convolution, batch norm and ReLU, each halving the
-    image with max pooling (28 -> 14 -> 7 -> 3), then one linear layer.
+    """06's best small network: three blocks of two 3x3 convolutions (each with batch norm and ReLU), each
+    block ending in max pooling (28 -> 14 -> 7 -> 3), then one linear layer.
 
-    Convolutions followed by batch norm need no bias (the norm's shift replaces it). `width` is the
-    number of filters of the first block; each block doubles it.
+    Two convolutions per block see 5x5 neighbourhoods before each pooling for less than the cost of one
+    wider layer: in a fixed two minutes this deeper, narrower network (16, 32, 64 filters) trained better
+    than one convolution per block at 32, 64, 128 (see docs/figures.md). Convolutions followed by batch norm
+    need no bias, since the norm's shift replaces it.
     """
 
-    def __init__(self, num_classes: int = 10, width: int = 32, dropout: float = 0.1):
+    def __init__(self, num_classes: int = 10, widths: tuple = (16, 32, 64), dropout: float = 0.0):
         super().__init__()
 
-        def block(channels_in, channels_out):
+        def convolution(channels_in, channels_out):
             return [nn.Conv2d(channels_in, channels_out, 3, padding=1, bias=False), nn.BatchNorm2d(channels_out),
-                    nn.ReLU(inplace=True), nn.MaxPool2d(2)]
+                    nn.ReLU(inplace=True)]
 
-        self.features = nn.Sequential(*block(1, width), *block(width, 2 * width), *block(2 * width, 4 * width))
-        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(4 * width * 3 * 3, num_classes))
+        layers, channels = [], 1
+        for width in widths:
+            layers += [*convolution(channels, width), *convolution(width, width), nn.MaxPool2d(2)]
+            channels = width
+        side = 28 // 2 ** len(widths)
+        self.features = nn.Sequential(*layers)
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout), nn.Linear(channels * side * side, num_classes))
 
     def forward(self, x):
         return self.classifier(self.features(x))

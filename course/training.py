@@ -3,8 +3,10 @@
 Assignment 05 has students write their own loop; the others reuse `fit`
 so their cells stay about the network, not the bookkeeping.
 """
+import math
 import random
 import sys
+import time
 
 import numpy as np
 import torch
@@ -182,39 +184,84 @@ def lr_finder(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, make
     return {"lr": rates, "loss": losses, "suggested": rates[lowest]}
 
 
-def fit_one_cycle(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, epochs: int, max_lr: float,
-                  batch_size: int = 256, weight_decay: float = 5e-4, label_smoothing: float = 0.1,
-                  augment=shift_and_flip, seed: int = 0, description: str = "one-cycle") -> dict:
-    """Train with SGD (Nesterov momentum) under a one-cycle schedule: the learning rate climbs to `max_lr`
-    for the first 25% of the steps and then anneals to almost zero, while the momentum does the opposite.
+def one_cycle(progress: float, max_lr: float, warmup: float = 0.25, start_divisor: float = 25.0,
+              end_divisor: float = 1e4, momenta: tuple = (0.95, 0.85)) -> tuple[float, float]:
+    """The one-cycle learning rate and momentum once `progress` (0 to 1) of the training is done.
 
-    `images` are normalised tensors held in memory; `augment(batch, generator=...)` changes each batch
-    (None: no augmentation). Returns the mean training loss per epoch and the learning rate at every step.
+    The rate climbs from `max_lr / start_divisor` to `max_lr` over the first `warmup` of the run and then
+    anneals to `max_lr / (start_divisor * end_divisor)`, both halves along a cosine, while the momentum
+    moves the opposite way between its two values: torch's `OneCycleLR` defaults, written out so the
+    schedule can follow a clock as well as a step count.
     """
+    def cosine(begin, end, fraction):
+        return end + (begin - end) * (1 + math.cos(math.pi * fraction)) / 2
+
+    low, high = momenta
+    lowest = max_lr / start_divisor
+    if progress < warmup:
+        fraction = progress / warmup
+        return cosine(lowest, max_lr, fraction), cosine(low, high, fraction)
+    fraction = min((progress - warmup) / (1 - warmup), 1.0)
+    return cosine(max_lr, lowest / end_divisor, fraction), cosine(high, low, fraction)
+
+
+def fit_one_cycle(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, max_lr: float,
+                  epochs: int | None = None, seconds: float | None = None, batch_size: int = 256,
+                  weight_decay: float = 5e-4, label_smoothing: float = 0.1, augment=None, seed: int = 0,
+                  description: str = "one-cycle", clock=time.perf_counter) -> dict:
+    """Train with SGD (Nesterov momentum) under the `one_cycle` schedule, for a number of `epochs` or of
+    `seconds`.
+
+    With `seconds` the schedule follows the clock rather than the step count: its progress is the share
+    of the time spent, so the rate reaches its floor when the time is up on a fast or a slow machine (or
+    one that slows down halfway), and training stops there, mid-epoch if need be. `images` are normalised
+    tensors in memory; `augment(batch, generator=...)` changes each batch (None: no augmentation).
+    Returns the mean training loss per epoch (a cut-short last epoch included), the learning rate at
+    every step, the steps taken and the seconds spent (by `clock`, which tests replace).
+    """
+    if (epochs is None) == (seconds is None):
+        raise ValueError("fit_one_cycle needs exactly one of epochs= (a number of passes) or seconds= (a time budget)")
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=max_lr, momentum=0.9, nesterov=True,
                                 weight_decay=weight_decay)
-    per_epoch = -(-len(images) // batch_size)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, epochs=epochs,
-                                                   steps_per_epoch=per_epoch, pct_start=0.25)
     criterion = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-    history = {"train_loss": [], "lr": []}
-    for epoch in range(1, epochs + 1):
-        model.train()
+    per_epoch = -(-len(images) // batch_size)
+    total_steps = epochs * per_epoch if epochs is not None else None
+    history = {"train_loss": [], "lr": [], "steps": 0, "seconds": 0.0}
+    bar = progress(None, description, total=round(seconds) if seconds else total_steps,
+                   unit="s" if seconds else "step")
+    start = clock()
+    shown = 0
+    model.train()
+    finished = False
+    while not finished:
         losses = []
-        bar = progress(batches(images, labels, batch_size, generator), f"{description} epoch {epoch}/{epochs}",
-                       total=per_epoch)
-        for x, y in bar:
+        for x, y in batches(images, labels, batch_size, generator):
+            elapsed = clock() - start
+            done = elapsed / seconds if seconds else history["steps"] / total_steps
+            if done >= 1:
+                finished = True
+                break
+            lr, momentum = one_cycle(done, max_lr)
+            for group in optimizer.param_groups:
+                group["lr"], group["momentum"] = lr, momentum
             if augment is not None:
                 x = augment(x, generator=generator)
             optimizer.zero_grad()
             loss = criterion(model(x), y)
             loss.backward()
             optimizer.step()
-            history["lr"].append(schedule.get_last_lr()[0])
-            schedule.step()
+            history["lr"].append(lr)
+            history["steps"] += 1
             losses.append(loss.item())
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-        history["train_loss"].append(float(np.mean(losses)))
+            now = min(round(elapsed), bar.total) if seconds else history["steps"]
+            bar.update(now - shown)
+            shown = now
+            bar.set_postfix(epoch=len(history["train_loss"]) + 1, loss=f"{np.mean(losses[-50:]):.4f}", refresh=False)
+        if losses:
+            history["train_loss"].append(float(np.mean(losses)))
+        finished = finished or (epochs is not None and len(history["train_loss"]) >= epochs)
+    history["seconds"] = clock() - start
+    bar.update(bar.total - shown)
+    bar.close()
     return history
-

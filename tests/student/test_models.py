@@ -91,12 +91,16 @@ def test_same_seed_same_weights():
     assert all(torch.equal(first[k], second[k]) for k in first)
 
 
-@pytest.mark.parametrize("width,parameters", [
-    (32, 104_426),   # 1*32*9 + 32*64*9 + 64*128*9 (no conv biases) + 2*(32+64+128) norm + 128*3*3*10+10
-    (16, 29_178),    # a quarter of the convolution weights, half of the norms and the linear layer
+@pytest.mark.parametrize("widths,parameters", [
+    # convolutions 1*16*9 + 16*16*9 + 16*32*9 + 32*32*9 + 32*64*9 + 64*64*9 (no biases) = 71,568,
+    # six norms 2*2*(16+32+64) = 448, linear 64*3*3*10 + 10 = 5,770
+    ((16, 32, 64), 77_786),
+    ((8, 16, 32), 21_042),    # a quarter of the convolution weights, half of the norms and the linear layer
 ])
-def test_fashion_net_parameter_counts_and_output_shape(width, parameters):
-    model = models.FashionNet(num_classes=10, width=width)
+def test_fashion_net_parameter_counts_and_output_shape(widths, parameters):
+    model = models.FashionNet(num_classes=10, widths=widths)
     assert _count(model) == parameters
     assert model(torch.randn(3, 1, 28, 28)).shape == (3, 10)
-    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 3
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 6
+    assert sum(isinstance(m, nn.MaxPool2d) for m in model.modules()) == 3
+

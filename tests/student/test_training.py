@@ -1,4 +1,5 @@
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
 
@@ -82,7 +83,6 @@ def test_show_map_rows_puts_one_input_a_row_and_one_channel_a_column():
 
 
 def test_show_map_rows_rejects_rows_of_different_lengths():
-    import pytest
 
     with pytest.raises(ValueError, match="same number"):
         plots.show_map_rows({"X": np.zeros((3, 4, 4)), "O": np.zeros((2, 4, 4))})
@@ -102,7 +102,6 @@ def test_confusion_matrix_counts_true_classes_down_and_predictions_across():
 
 
 def test_confusion_matrix_rejects_mismatched_lengths():
-    import pytest
 
     with pytest.raises(ValueError):
         training.confusion_matrix(torch.tensor([0, 1]), torch.tensor([0]), 2)
@@ -160,3 +159,38 @@ def test_fit_one_cycle_learns_with_a_learning_rate_that_rises_then_falls(capsys)
     assert history["train_loss"][-1] < history["train_loss"][0]
     assert training.accuracy(model, images, labels) > 0.9
     assert capsys.readouterr().err == ""
+
+
+def test_one_cycle_rises_to_the_peak_then_anneals_while_the_momentum_moves_the_other_way():
+    progress = np.linspace(0, 1, 401)
+    rates, momenta = map(np.array, zip(*(training.one_cycle(p, 0.4) for p in progress)))
+    assert np.isclose(rates[0], 0.4 / 25) and np.isclose(rates[100], 0.4) and np.isclose(rates[-1], 0.4 / 25e4)
+    assert np.all(np.diff(rates[:101]) > 0) and np.all(np.diff(rates[100:]) < 0)
+    assert np.isclose(momenta[0], 0.95) and np.isclose(momenta[100], 0.85) and np.isclose(momenta[-1], 0.95)
+    assert np.all(np.diff(momenta[:101]) < 0) and np.all(np.diff(momenta[100:]) > 0)
+    # half-way through each phase a cosine is half-way between its ends
+    assert np.isclose(rates[50], (0.4 / 25 + 0.4) / 2) and np.isclose(momenta[50], 0.9)
+
+
+def test_fit_one_cycle_on_a_time_budget_follows_the_clock_and_stops_when_time_is_up():
+    training.seed_everything(0)
+    images, labels = _toy(512).tensors
+    model = _model()
+    ticks = iter(range(10_000))
+    history = training.fit_one_cycle(model, images, labels, max_lr=0.5, seconds=60, batch_size=64,
+                                     clock=lambda: 0.5 * next(ticks))
+    # the clock advances half a second at each reading: one at the start, one before each step, so step k
+    # begins (k + 1) / 120 of the way through the minute and the 120th reading ends the run after 119 steps,
+    # fourteen passes over the eight batches and part of a fifteenth, whatever the real time taken
+    assert history["steps"] == 119 and len(history["lr"]) == 119 and len(history["train_loss"]) == 15
+    assert np.allclose(history["lr"], [training.one_cycle((step + 1) / 120, 0.5)[0] for step in range(119)])
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert training.accuracy(model, images, labels) > 0.9
+
+
+def test_fit_one_cycle_needs_exactly_one_of_epochs_and_seconds():
+    model = _model()
+    images, labels = _toy(64).tensors
+    for options in ({}, {"epochs": 1, "seconds": 10}):
+        with pytest.raises(ValueError, match="exactly one of epochs= .* or seconds="):
+            training.fit_one_cycle(model, images, labels, max_lr=0.1, **options)
