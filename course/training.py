@@ -146,8 +146,9 @@ def lr_finder(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, make
 
     The model's weights (and batch-norm statistics) are restored afterwards, so the test costs only time.
     `make_optimizer(parameters, lr)` builds the optimizer to test. The suggestion is the rate at the lowest
-    smoothed loss, a peak for a one-cycle schedule: the smoothing lags a few steps behind, so the loss
-    really turned a little later, and the schedule spends most of its steps well below the peak.
+    smoothed loss: an order of magnitude to start from, not a final answer. It describes an untrained
+    network over a few dozen batches; a one-cycle schedule reaches its peak later, and for 06's network
+    with batch norm a peak six times higher trained better (docs/figures.md).
     """
     criterion = criterion or nn.CrossEntropyLoss()
     saved = {k: v.clone() for k, v in model.state_dict().items()}
