@@ -191,8 +191,8 @@ def one_cycle(progress: float, max_lr: float, warmup: float = 0.25, start_diviso
 
     The rate climbs from `max_lr / start_divisor` to `max_lr` over the first `warmup` of the run and then
     anneals to `max_lr / (start_divisor * end_divisor)`, both halves along a cosine, while the momentum
-    moves the opposite way between its two values: torch's `OneCycleLR` defaults, written out so the
-    schedule can follow a clock as well as a step count.
+    moves the opposite way between its two values: torch's `OneCycleLR` with `pct_start=0.25` and its
+    other defaults, written out so the schedule can follow a clock as well as a step count.
     """
     def cosine(begin, end, fraction):
         return end + (begin - end) * (1 + math.cos(math.pi * fraction)) / 2
