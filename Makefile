@@ -13,7 +13,7 @@ STAMP := $(VENV)/.installed
 	proxy roster hub
 
 all: system release demo autograde feedback grades
-	$(PY) -m course.grading.demo check
+	$(PY) -m course.grading.semester.demo check
 
 # Nobody grades the demo class's written answers, so its round writes the LMS files regardless.
 all: UNGRADED = 1
@@ -39,24 +39,24 @@ data: install
 	$(PY) -m course.data
 
 release: install
-	$(PY) -m course.grading.pipeline release
+	$(PY) -m course.grading.semester.pipeline release
 
 demo: release data
-	$(PY) -m course.grading.demo
+	$(PY) -m course.grading.semester.demo
 
 # In parallel on Dask (docs/grading-at-scale.md): only what changed since the last run, unless FORCE=1;
 # STUDENT=s123 ASSIGNMENT=03_pooling regrades one; COURSE_SCHEDULER=tcp://HOST:PORT uses a running cluster.
 autograde: install
-	$(PY) -m course.grading.pipeline autograde $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
+	$(PY) -m course.grading.semester.pipeline autograde $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
 		$(if $(STUDENT),--student $(STUDENT)) $(if $(filter 1 yes true,$(FORCE)),--force)
 
 feedback: install
-	$(PY) -m course.grading.pipeline feedback
+	$(PY) -m course.grading.semester.pipeline feedback
 
 # grades.csv, then the Canvas and Moodle import files; those are refused while written answers wait
 # for manual grading, unless UNGRADED=1 (docs/instructors.md, section 7).
 grades: install
-	$(PY) -m course.grading.pipeline grades
+	$(PY) -m course.grading.semester.pipeline grades
 	$(PY) -m course.commands.lms grades $(if $(filter 1 yes true,$(UNGRADED)),--allow-ungraded)
 
 # An LMS's bulk download of one assignment's submissions into submitted/ (docs/instructors.md, section 3).
@@ -72,13 +72,13 @@ handout: install
 lab: install data
 	$(PY) -m course.commands.lab
 
-# JupyterHub's proxy, the exact npm tree of course/commands/proxy/package-lock.json, in .hub-proxy/.
+# JupyterHub's proxy, the exact npm tree of course/commands/hub/proxy/package-lock.json, in .hub-proxy/.
 PROXY := .hub-proxy/node_modules/.bin/configurable-http-proxy
 proxy: $(PROXY)
 
-$(PROXY): course/commands/proxy/package.json course/commands/proxy/package-lock.json
+$(PROXY): course/commands/hub/proxy/package.json course/commands/hub/proxy/package-lock.json
 	mkdir -p .hub-proxy
-	cp course/commands/proxy/package.json course/commands/proxy/package-lock.json .hub-proxy/
+	cp course/commands/hub/proxy/package.json course/commands/hub/proxy/package-lock.json .hub-proxy/
 	cd .hub-proxy && npm ci --no-audit --no-fund --omit=dev --loglevel=error
 	touch $@
 
@@ -87,10 +87,10 @@ $(PROXY): course/commands/proxy/package.json course/commands/proxy/package-lock.
 # 127.0.0.1:8000 (HUB_IP, HUB_PORT); HUB_HOME (/srv/cnn-course) holds the course copy, exchange and passwords.
 HUB_ARGS = $(if $(HUB_HOME),--home $(HUB_HOME)) $(if $(INSTRUCTOR),--instructor $(INSTRUCTOR))
 roster: install
-	$(PY) -m course.commands.hub roster $(HUB_ARGS) $(if $(ROSTER),--roster $(ROSTER))
+	$(PY) -m course.commands.hub.manage roster $(HUB_ARGS) $(if $(ROSTER),--roster $(ROSTER))
 
 hub: install data proxy
-	$(PY) -m course.commands.hub start $(HUB_ARGS) $(if $(HUB_IP),--ip $(HUB_IP)) $(if $(HUB_PORT),--port $(HUB_PORT))
+	$(PY) -m course.commands.hub.manage start $(HUB_ARGS) $(if $(HUB_IP),--ip $(HUB_IP)) $(if $(HUB_PORT),--port $(HUB_PORT))
 
 lint: install
 	$(VENV)/bin/ruff check .

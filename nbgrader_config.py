@@ -14,7 +14,10 @@ from nbgrader.preprocessors import (
                                     SaveAutoGrades,
 )
 
-from course.grading import database, execute, late, probe, recovery, rubrics, sandbox, stderr, submitted_outputs, verdicts
+from course.grading.engine import database
+from course.grading.run import execute, recovery, sandbox, stderr
+from course.grading.semester import late
+from course.grading.verdicts import catalogues, probe, rubrics, submitted_outputs, trusted
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -27,7 +30,7 @@ c.CourseDirectory.release_directory = "release"
 c.CourseDirectory.submitted_directory = "submitted"
 c.CourseDirectory.autograded_directory = "autograded"
 c.CourseDirectory.feedback_directory = "feedback"
-# gradebook.db beside this file, or the shared server COURSE_DB_URL names (course/grading/database.py).
+# gradebook.db beside this file, or the shared server COURSE_DB_URL names (course/grading/engine/database.py).
 c.CourseDirectory.db_url = database.db_url(HERE)
 
 # A student's notebook never pulls in stray files from their folder, and the
@@ -35,7 +38,7 @@ c.CourseDirectory.db_url = database.db_url(HERE)
 # nor copied next to a submission when it is autograded.
 # The grader's files beside each notebook (trusted checks, rubrics, answer catalogues) are never released.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", probe.PROBES_FILE,
-                            rubrics.RUBRICS_FILE, "mistakes.py", "fair.py"]
+                            rubrics.RUBRICS_FILE, *catalogues.FILES]
 
 # Grading runs in fast mode (NBGRADER_EXECUTION is set), so no cell should
 # come near this; it only stops a runaway loop on a CPU laptop.
@@ -47,9 +50,9 @@ c.Execute.allow_errors = True
 c.Execute.raise_on_iopub_timeout = False
 
 # Grading code we cannot trust (docs/grading-untrusted-code.md):
-# student kernels run in a bubblewrap sandbox (course/grading/sandbox.py) that also
-# (course/grading/execute.py) survives dying or stuck kernels; every test cell with a probe gets a second
-# verdict computed outside the student's reach (course/grading/verdicts.py); deleted
+# student kernels run in a bubblewrap sandbox (course/grading/run/sandbox.py) that also
+# (course/grading/run/execute.py) survives dying or stuck kernels; every test cell with a probe gets a second
+# verdict computed outside the student's reach (course/grading/verdicts/trusted.py); deleted
 # test and answer cells are put back; and every autograded cell starts at
 # zero, so a submission nbgrader cannot process scores zero, with the reason
 # in the log.
@@ -67,7 +70,7 @@ c.Autograde.autograde_preprocessors = [
     execute.SandboxedExecute,
     submitted_outputs.ShowSubmittedOutputs,
     rubrics.ShowRubrics,
-    verdicts.TrustedVerdicts,
+    trusted.TrustedVerdicts,
     stderr.StderrIsNotFailure,
     IgnorePattern,
     ClearMetadataPreprocessor,
@@ -79,7 +82,7 @@ c.Autograde.autograde_preprocessors = [
 c.Autograde.pre_convert_hook = recovery.zero_before_grading(c.CourseDirectory.db_url)
 
 # Late work (after the due date set in the gradebook) loses 10% of its autograded score per started day
-# (course/grading/late.py); set percent_per_day to 0 for no penalty.
+# (course/grading/semester/late.py); set percent_per_day to 0 for no penalty.
 c.AssignLatePenalties.plugin_class = late.PerDayPenalty
 c.PerDayPenalty.percent_per_day = 10.0
 

@@ -115,7 +115,7 @@ def importable(module: str) -> bool:
 
 
 def resolvable(dotted: str) -> bool:
-    """`course.grading.sandbox` (a module) or `course.checks.check_value` (a name in one) exists."""
+    """`course.grading.run.sandbox` (a module) or `course.checks.check_value` (a name in one) exists."""
     parts = dotted.split(".")
     for cut in range(len(parts), 0, -1):
         module = ".".join(parts[:cut])
@@ -229,7 +229,7 @@ TRUE = """# A true page
 
 `make test` runs everything; `COURSE_FAST=1 make test` too. `.venv/bin/python -m course.commands.handout`
 writes `handout/cnn-course-handout.zip`, from `docs/students.md` and `release/<id>/<id>.ipynb`;
-`source/<id>/probes.py` and `course.grading.sandbox` stay home, `course.checks.check_value` ships,
+`source/<id>/probes.py` and `course.grading.run.sandbox` stay home, `course.checks.check_value` ships,
 `data/FashionMNIST/raw/` is made by `make data`.
 See [the commands](#commands) and [the README](README.md).
 """

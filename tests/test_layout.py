@@ -1,4 +1,4 @@
-"""Who each file serves is visible from its folder, and the student's side never reaches the grader."""
+"""Who each file serves is visible from its folder, the student's side never reaches the grader, and imports point down."""
 import ast
 import json
 import subprocess
@@ -55,7 +55,7 @@ def test_notebooks_import_neither_the_grader_nor_nbgrader(path):
 def test_the_checker_sees_a_forbidden_import():
     assert reaches_grader(imported(ast.parse("from .grading import verdicts")))
     assert reaches_grader(imported(ast.parse("import nbgrader.api")))
-    assert reaches_grader(imported(ast.parse("from course.grading.probe import Probe")))
+    assert reaches_grader(imported(ast.parse("from course.grading.verdicts.probe import Probe")))
     assert not reaches_grader(imported(ast.parse("from course import checks, plots")))
 
 
@@ -109,3 +109,119 @@ def test_no_test_module_edits_sys_path():
     for path in sorted((ROOT / "tests").rglob("*.py")):
         if path.resolve() != Path(__file__).resolve():
             assert not any(edit in path.read_text() for edit in edits), f"{path.relative_to(ROOT)} edits sys.path"
+
+
+# The layers of `course`, lowest first: a module may import its own layer and those below, never one above.
+LAYERS = ("course", "course.grading.run", "course.grading.verdicts", "course.grading.engine", "course.grading.semester",
+          "course.commands")
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def course_modules() -> dict:
+    """Module name -> path, for every Python file of the `course` package."""
+    return {module_name(path): path for path in sorted((ROOT / "course").rglob("*.py"))}
+
+
+def import_graph(modules: dict) -> dict:
+    """Module -> the `course` modules it imports, anywhere in its body (function-level imports included)."""
+    graph = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                candidates = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+                    base = ".".join(anchor + ([base] if base else []))
+                candidates = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                              for alias in node.names]
+            else:
+                continue
+            targets |= {c for c in candidates if c in modules and c != name}
+        graph[name] = targets
+    return graph
+
+
+def layer(module: str) -> int:
+    return max(i for i, prefix in enumerate(LAYERS) if module == prefix or module.startswith(prefix + "."))
+
+
+def wrong_way(graph: dict) -> list:
+    """(importer, imported) pairs where a lower layer imports a higher one."""
+    return sorted((a, b) for a, targets in graph.items() for b in targets if layer(b) > layer(a))
+
+
+def circles(graph: dict) -> list:
+    """The import cycles of `graph`: its strongly connected components of more than one module (Tarjan)."""
+    index, low, stack, on_stack, found, counter = {}, {}, [], set(), [], [0]
+
+    def visit(node):
+        index[node] = low[node] = counter[0]
+        counter[0] += 1
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph.get(node, ()):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_circle_in_the_course_package():
+    assert circles(import_graph(course_modules())) == []
+
+
+def test_imports_point_down_the_layers():
+    assert wrong_way(import_graph(course_modules())) == []
+
+
+def test_the_grader_is_split_by_concern():
+    packages = {p.name for p in (ROOT / "course" / "grading").iterdir() if (p / "__init__.py").is_file()}
+    assert packages == {"run", "verdicts", "engine", "semester"}
+    assert [p.name for p in (ROOT / "course" / "grading").glob("*.py")] == ["__init__.py"], \
+        "every grading module belongs to one of the four packages"
+    for name in packages:
+        doc = ast.get_docstring(ast.parse((ROOT / "course" / "grading" / name / "__init__.py").read_text()))
+        assert doc and "import" in doc.lower(), f"course/grading/{name}/__init__.py must say what it is for and may import"
+
+
+def test_the_checks_see_a_circle_and_an_upward_import():
+    graph = {"course.grading.semester.pipeline": {"course.grading.engine.driver"},
+             "course.grading.engine.driver": {"course.grading.semester.demo"},
+             "course.grading.semester.demo": {"course.grading.semester.pipeline"},
+             "course.grading.run.sandbox": {"course.paths"}, "course.paths": set()}
+    assert circles(graph) == [sorted(["course.grading.semester.pipeline", "course.grading.engine.driver",
+                                      "course.grading.semester.demo"])]
+    assert wrong_way(graph) == [("course.grading.engine.driver", "course.grading.semester.demo")]
+    assert wrong_way({"course.grading.run.sandbox": {"course.grading.verdicts.trusted"}}) != []
+    assert wrong_way({"course.checks": {"course.grading.run.sandbox"}}) != []
+
+
+def test_the_graph_resolves_relative_and_function_level_imports():
+    graph = import_graph(course_modules())
+    assert "course.grading.verdicts.catalogues" in graph["course.grading.engine.driver"]
+    assert "course.grading.engine.driver" in graph["course.grading.semester.pipeline"]  # imported inside a function
+    assert "course.grading.run.sandbox" in graph["course.grading.verdicts.trusted"]

@@ -23,8 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from ..grading import database, demo, engine, pipeline, sandbox, worker
-from ..grading.submissions import fill, solution_answers
+from ..grading.engine import database, driver, worker
+from ..grading.run import sandbox
+from ..grading.semester import pipeline
+from ..grading.semester.submissions import fill, solution_answers
+from ..grading.verdicts import catalogues
 from ..paths import ASSIGNMENTS, PROJECT_ROOT
 
 
@@ -44,7 +47,7 @@ def make_class(course: Path, assignments, students: int) -> int:
     for assignment in assignments:
         release = course / "release" / assignment / f"{assignment}.ipynb"
         solutions = solution_answers(course / "source" / assignment / f"{assignment}.ipynb")
-        wrong = demo.catalogue(assignment, course).get("WRONG", [])
+        wrong = catalogues.mistakes(assignment, course)
         for k in range(students):
             kinds = [solutions, {}] + [dict(solutions, **{m["cell"]: m["code"]}) for m in wrong]
             fill(release, kinds[k % len(kinds)], course / "submitted" / f"s{k:03d}" / assignment / f"{assignment}.ipynb")
@@ -63,15 +66,15 @@ def with_engine(course: Path, assignments, workers: int, connect=None) -> dict:
     """One engine run from scratch; `connect` makes the client (default: a local cluster of `workers`)."""
     start = time.perf_counter()
     if connect is None:
-        client = engine.client(workers)
+        client = driver.client(workers)
         client.wait_for_workers(workers)
         client.run(worker.warm_up)
         started = time.perf_counter() - start
-        report = engine.grade(course, assignments, force=True, dask_client=client)
-        engine.close_clients()
+        report = driver.grade(course, assignments, force=True, dask_client=client)
+        driver.close_clients()
     else:
         with connect():
-            report = engine.grade(course, assignments, force=True)
+            report = driver.grade(course, assignments, force=True)
         started = report.first_worker_s or 0.0
     overhead = [t["task_s"] - t["nbgrader_s"] for t in report.timings]
     return {"workers": report.workers, "cluster_start_s": started, "wall_s": report.wall_s, "graded": report.graded,

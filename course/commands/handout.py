@@ -27,7 +27,7 @@ DEFAULT_OUTPUT = PROJECT_ROOT / "handout" / "cnn-course-handout.zip"
 STUDENT_COMMANDS = ("__init__.py", "lab.py")
 # Packages of requirements.txt that only the instructor's tests and grading use.
 INSTRUCTOR_ONLY = {"nbval", "pytest", "playwright", "dask", "ruff"}
-# The grader's per-cell default (course.grading.sandbox.cell_timeout); Validate uses the same.
+# The grader's per-cell default (course.grading.run.sandbox.cell_timeout); Validate uses the same.
 CELL_TIMEOUT = 120
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so the same course gives the same zip

@@ -1,9 +1,9 @@
 """The LMS route, for courses without a JupyterHub: submissions in from Canvas or Moodle, grades back out.
 
 `make collect-lms ZIP=download.zip [ASSIGNMENT=01_convolution]` imports the LMS's bulk download of
-an assignment's submissions into `submitted/` (course/grading/lms_collect.py) and prints what became
+an assignment's submissions into `submitted/` (course/grading/semester/lms_collect.py) and prints what became
 of every file. `make grades` ends with `grades`, which writes grades-canvas.csv and grades-moodle.csv
-for the LMS's grade import (course/grading/lms_grades.py), and refuses while written answers wait.
+for the LMS's grade import (course/grading/semester/lms_grades.py), and refuses while written answers wait.
 
 `python -m course.commands.lms collect ZIP [--assignment A] [--lms canvas|moodle] [--zip-times]`
 `python -m course.commands.lms grades [--allow-ungraded]`
@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..grading import lms_collect, lms_grades
-from ..grading import roster as roster_module
+from ..grading.semester import lms_collect, lms_grades
+from ..grading.semester import roster as roster_module
 from ..paths import ASSIGNMENTS, PROJECT_ROOT
 
 

@@ -1,6 +1,10 @@
-"""The grader's side of the course: it never runs in a student's notebook.
+"""The grader's side of the course: nothing here runs in a student's notebook.
 
-`probe` is what probe authors write against; `sandbox`, `execute`,
-`verdicts`, `probe_runner` and `recovery` are what nbgrader_config.py plugs
-into nbgrader; `pipeline`, `submissions` and `demo` run a grading round.
+Four packages, one concern each; a package imports only those listed after it, and `course`'s
+student modules (paths, calls, data) below them all:
+
+    semester/   what the instructor runs: release, autograde, feedback, grades, the LMS, the demo class
+    engine/     grading a class in parallel on Dask: the driver, its workers, the one gradebook writer
+    verdicts/   how a score is decided: probes, the trusted verdict, rubrics, the answer catalogues
+    run/        running untrusted notebooks: the bubblewrap sandbox and nbgrader's executor inside it
 """

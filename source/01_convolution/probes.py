@@ -1,13 +1,13 @@
 """Trusted hidden checks for 01_convolution (instructor-only: never released, invisible to students).
 
-`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts.trusted` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against scipy's `correlate2d`; see that module.
 """
 import numpy as np
 from scipy.signal import correlate2d
 
-from course.grading.probe import CONVOLUTIONS, Loops, Probe, compare_arrays, describe
-from course.grading.probe_kit import count_problem, loop_answers
+from course.grading.verdicts.probe import CONVOLUTIONS, Loops, Probe, compare_arrays, describe
+from course.grading.verdicts.probe_kit import count_problem, loop_answers
 
 # What float32 arithmetic (a correct answer) can be off by, relative and absolute, for these sizes.
 FLOAT32 = 1e-5

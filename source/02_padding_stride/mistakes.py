@@ -7,7 +7,7 @@ default `test_<cell>`). `demo: True` puts it in carol's demo submission.
 
 from pathlib import Path
 
-from course.grading.submissions import edited, solution_answers
+from course.grading.semester.submissions import edited, solution_answers
 
 SOLUTIONS = solution_answers(Path(__file__).resolve().parent / "02_padding_stride.ipynb")
 

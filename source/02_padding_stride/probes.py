@@ -1,6 +1,6 @@
 """Trusted hidden checks for 02_padding_stride (instructor-only: never released, invisible to students).
 
-`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts.trusted` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch and scipy; see that module.
 """
 import numpy as np
@@ -10,8 +10,8 @@ from scipy.signal import correlate2d
 from torch import nn
 
 from course.costs import measure
-from course.grading.probe import CONVOLUTIONS, Loops, Probe, compare_arrays, describe_shape
-from course.grading.probe_kit import count_problem, loop_answers
+from course.grading.verdicts.probe import CONVOLUTIONS, Loops, Probe, compare_arrays, describe_shape
+from course.grading.verdicts.probe_kit import count_problem, loop_answers
 
 # ---- exercise 1: the transposed kernel -----------------------------------------------------------
 

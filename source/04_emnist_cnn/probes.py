@@ -1,9 +1,9 @@
 """Trusted hidden checks for 04_emnist_cnn (instructor-only: never released, invisible to students).
 
-`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts.trusted` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch. Networks cannot cross the sandbox,
 so weights and inputs are rebuilt on both sides from the same seed with numpy,
-by the same code (`course.grading.probe_kit`): if the student's code tampers
+by the same code (`course.grading.verdicts.probe_kit`): if the student's code tampers
 with numpy in there, it only feeds its own network other numbers, and the
 outputs no longer match.
 """
@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from course.grading.probe import Probe, compare_arrays
-from course.grading.probe_kit import count_problem, dropout_net, load_weights, load_weights_by_shape
+from course.grading.verdicts.probe import Probe, compare_arrays
+from course.grading.verdicts.probe_kit import count_problem, dropout_net, load_weights, load_weights_by_shape
 
 # ---- exercise 1: parameter counts ----------------------------------------------------------------
 

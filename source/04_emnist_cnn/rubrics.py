@@ -1,6 +1,6 @@
 """How the written answers of 04_emnist_cnn are graded by hand: points per part, and what earns them.
 
-course.grading.rubrics shows each rubric under the student's answer in formgrader and in the feedback.
+course.grading.verdicts.rubrics shows each rubric under the student's answer in formgrader and in the feedback.
 """
 RUBRICS = {
     "confidence_and_linear": [

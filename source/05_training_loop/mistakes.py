@@ -7,7 +7,7 @@ reference loop catches them.
 """
 from pathlib import Path
 
-from course.grading.submissions import edited, solution_answers
+from course.grading.semester.submissions import edited, solution_answers
 
 SOLUTIONS = solution_answers(Path(__file__).resolve().parents[2] / "source" / "05_training_loop"
                              / "05_training_loop.ipynb")

@@ -1,9 +1,9 @@
 """Trusted hidden checks for 05_training_loop (instructor-only: never released, invisible to students).
 
-`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts.trusted` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch. Networks cannot cross the sandbox,
 so both sides rebuild the same small networks from a numpy seed, with the same
-code (`course.grading.probe_kit`); the grader
+code (`course.grading.verdicts.probe_kit`); the grader
 then runs its own evaluation and its own training loop (SGD, learning rate
 0.01, momentum 0.9, the notebook's default) from the same start, with the same
 torch seed before each run so that dropout draws the same masks, and compares
@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from course.grading.probe import Probe, compare_arrays
-from course.grading.probe_kit import count_problem, evaluate_net, load_weights, recorder, train_net
+from course.grading.verdicts.probe import Probe, compare_arrays
+from course.grading.verdicts.probe_kit import count_problem, evaluate_net, load_weights, recorder, train_net
 from course.training import fit
 
 CURVES = ("train_loss", "train_acc", "val_loss", "val_acc")

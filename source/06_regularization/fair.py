@@ -5,7 +5,7 @@ the solution when it changes. The pipeline tests grade the first answer of every
 student, the second as another, and so on. The augmentations are other valid choices: any random,
 label-preserving change that keeps a 28x28 image works.
 """
-from course.grading.submissions import solution_edits
+from course.grading.semester.submissions import solution_edits
 
 SOLUTIONS, fair = solution_edits(__file__)
 

@@ -4,7 +4,7 @@ Each entry: a name, the solution cell (`cell`) it replaces, the code a student
 might type, and optionally `loses` (test cells that must score zero; by
 default `test_<cell>`). `demo: True` puts it in carol's demo submission.
 """
-from course.grading.submissions import solution_edits
+from course.grading.semester.submissions import solution_edits
 
 SOLUTIONS, _batchnorm = solution_edits(__file__)
 

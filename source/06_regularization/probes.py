@@ -1,8 +1,8 @@
 """Trusted hidden checks for 06_regularization (instructor-only: never released, invisible to students).
 
-`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts.trusted` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader. Networks cannot cross the sandbox, so both sides
-load the same numpy-made weights (`course.grading.probe_kit`) into the student's `FMNIST_Net2` and into the
+load the same numpy-made weights (`course.grading.verdicts.probe_kit`) into the student's `FMNIST_Net2` and into the
 course's `FMNIST_Net`; the grader runs the reference itself and compares the
 outputs, the layer sequence and the dropout probabilities. The augmentation
 is applied in the sandbox to real Fashion-MNIST test images that the grader
@@ -12,9 +12,9 @@ The batch-norm forward pass is compared with `nn.BatchNorm2d`, run by the grader
 import numpy as np
 import torch
 
-from course.grading import garments
-from course.grading.probe import Loops, Probe, compare_arrays, describe_shape
-from course.grading.probe_kit import count_problem, leaf_modules, load_weights, qualified
+from course.grading.verdicts import garments
+from course.grading.verdicts.probe import Loops, Probe, compare_arrays, describe_shape
+from course.grading.verdicts.probe_kit import count_problem, leaf_modules, load_weights, qualified
 from course.models import FMNIST_Net
 
 P_CHOICES = [0.1, 0.125, 0.2, 0.3, 0.375, 0.4, 0.6]  # never the defaults 0.25 and 0.5

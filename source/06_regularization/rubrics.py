@@ -1,6 +1,6 @@
 """How the written answers of 06_regularization are graded by hand: points per part, and what earns them.
 
-course.grading.rubrics shows each rubric under the student's answer in formgrader and in the feedback.
+course.grading.verdicts.rubrics shows each rubric under the student's answer in formgrader and in the feedback.
 """
 RUBRICS = {
     "what_changed": [

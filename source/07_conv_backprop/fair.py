@@ -4,7 +4,7 @@ Written as small edits of the solution cell (`cell`), like the mistakes in mista
 the solution when it changes. The pipeline tests grade the first answer of every exercise as one
 student, the second as another, and so on.
 """
-from course.grading.submissions import solution_edits
+from course.grading.semester.submissions import solution_edits
 
 SOLUTIONS, fair = solution_edits(__file__)
 

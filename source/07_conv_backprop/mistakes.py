@@ -8,7 +8,7 @@ learn_kernel calls the student's own conv2d_backward, so a wrong `dw` loses both
 
 from pathlib import Path
 
-from course.grading.submissions import edited, solution_answers
+from course.grading.semester.submissions import edited, solution_answers
 
 SOLUTIONS = solution_answers(Path(__file__).resolve().parent / "07_conv_backprop.ipynb")
 BACKWARD, MAX_POOL, AVG_POOL = SOLUTIONS["conv2d_backward"], SOLUTIONS["max_pool2d_backward"], SOLUTIONS["avg_pool2d_backward"]

@@ -1,6 +1,6 @@
 """Trusted hidden checks for 07_conv_backprop (instructor-only: never released, invisible to students).
 
-`course.grading.verdicts` runs each `collect` in a sandboxed copy of the submission and
+`course.grading.verdicts.trusted` runs each `collect` in a sandboxed copy of the submission and
 each `judge` in the grader, against PyTorch's autograd, `F.unfold` and `F.conv2d`.
 """
 import numpy as np
@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 from scipy.signal import correlate2d
 
-from course.grading.probe import CONVOLUTIONS, POOLING, Loops, Probe, compare_arrays, describe_shape
-from course.grading.probe_kit import count_problem, loop_answers
+from course.grading.verdicts.probe import CONVOLUTIONS, POOLING, Loops, Probe, compare_arrays, describe_shape
+from course.grading.verdicts.probe_kit import count_problem, loop_answers
 
 # What float32 arithmetic (a correct answer) can be off by, relative and absolute, for these sizes.
 FLOAT32 = 1e-5

@@ -1,6 +1,6 @@
 """How the written answers of 07_conv_backprop are graded by hand: points per part, and what earns them.
 
-course.grading.rubrics shows each rubric under the student's answer in formgrader and in the feedback.
+course.grading.verdicts.rubrics shows each rubric under the student's answer in formgrader and in the feedback.
 """
 RUBRICS = {
     "kernel_gradient": [

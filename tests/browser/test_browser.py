@@ -20,8 +20,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.grading import database, demo, pipeline
-from course.grading.submissions import nbgrader_meta, solution_answers
+from course.grading.engine import database
+from course.grading.semester import demo, pipeline
+from course.grading.semester.submissions import nbgrader_meta, solution_answers
 from course.paths import ASSIGNMENTS
 from tests.browser.session import ARTIFACTS, CHROMIUM, RUN_MS, LabPage, LabServer, keeps_evidence, launch_chromium, timed_into
 from tests.helpers import copy_course

@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from course.commands import handout
-from course.grading.submissions import HIDDEN_BLOCK, SOLUTION_BLOCK, nbgrader_meta
+from course.grading.semester.submissions import HIDDEN_BLOCK, SOLUTION_BLOCK, nbgrader_meta
 from course.paths import ASSIGNMENTS
 from tests import test_docs as docs_check
 from tests.helpers import ROOT

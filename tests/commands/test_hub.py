@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from course.commands import hub, hub_accounts
+from course.commands.hub import accounts as hub_accounts
+from course.commands.hub import manage as hub
 
 
 def test_unsafe_and_foreign_ids_are_refused_before_any_account_is_touched():

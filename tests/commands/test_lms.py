@@ -18,9 +18,10 @@ import nbformat
 import pytest
 
 from course.commands import lms
-from course.grading import database, lms_collect, lms_grades, pipeline
-from course.grading import roster as roster_module
-from course.grading.submissions import fill, solution_answers
+from course.grading.engine import database
+from course.grading.semester import lms_collect, lms_grades, pipeline
+from course.grading.semester import roster as roster_module
+from course.grading.semester.submissions import fill, solution_answers
 from tests.helpers import ROOT, copy_course
 
 A = "01_convolution"

@@ -1,7 +1,7 @@
 """The catalogue class of an assignment: who hands in what, and which test cells each must lose.
 
 alice hands in the solutions and bob the blank release, exactly as the demo class has them
-(course.grading.demo), so a course that holds both classes grades them once; then one student per
+(course.grading.semester.demo), so a course that holds both classes grades them once; then one student per
 catalogued mistake (wrong01, wrong02, ... from source/<assignment>/mistakes.py, each alone in an
 otherwise solved notebook) and a few students (fair1, fair2, ...) who give the correct but unusual
 answers of source/<assignment>/fair.py. fair1 also hands in outputs of the cells a written answer
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import nbformat
 
-from course.grading import demo
-from course.grading.submissions import fill, solution_answers
-from course.grading.submitted_outputs import kept_cell_ids
+from course.grading.semester.submissions import fill, solution_answers
+from course.grading.verdicts import catalogues
+from course.grading.verdicts.submitted_outputs import kept_cell_ids
 from tests.helpers import ROOT
 
 SOLUTION, BLANK, PLANTED_IN = "alice", "bob", "fair1"
@@ -28,11 +28,11 @@ def build(course: Path, assignment: str) -> dict:
     fill(release, solutions, submitted / SOLUTION / assignment / f"{assignment}.ipynb")
     fill(release, {}, submitted / BLANK / assignment / f"{assignment}.ipynb")
     plan = {SOLUTION: set(), BLANK: None}
-    for number, mistake in enumerate(demo.catalogue(assignment, course).get("WRONG", []), 1):
+    for number, mistake in enumerate(catalogues.mistakes(assignment, course), 1):
         student = f"wrong{number:02d}"
         fill(release, dict(solutions, **{mistake["cell"]: mistake["code"]}),
              submitted / student / assignment / f"{assignment}.ipynb")
-        plan[student] = set(demo.lost_cells(mistake))
+        plan[student] = set(catalogues.lost_cells(mistake))
     for student, answers in fair_students(assignment, course).items():
         fill(release, dict(solutions, **answers), submitted / student / assignment / f"{assignment}.ipynb")
         plan[student] = set()
@@ -58,7 +58,7 @@ def fair_students(assignment: str, root: Path = ROOT) -> dict:
     """student id -> {solution cell: fair answer}: fair1 takes every exercise's first fair answer, fair2 the
     second, and so on, so that a few students grade the whole fair catalogue (source/<assignment>/fair.py)."""
     students, per_cell = {}, {}
-    for answer in demo.fair_answers(assignment, root):
+    for answer in catalogues.fair_answers(assignment, root):
         number = per_cell[answer["cell"]] = per_cell.get(answer["cell"], 0) + 1
         students.setdefault(f"fair{number}", {})[answer["cell"]] = answer["code"]
     return students

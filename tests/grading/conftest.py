@@ -8,7 +8,7 @@ graded twice.
 """
 import pytest
 
-from course.grading import demo, pipeline
+from course.grading.semester import demo, pipeline
 from course.paths import ASSIGNMENTS
 from tests.grading import catalogue_class
 from tests.helpers import ROOT, copy_course

@@ -21,8 +21,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from course.commands import hub as hub_command
-from course.commands import hub_accounts
+from course.commands.hub import accounts as hub_accounts
+from course.commands.hub import manage as hub_command
 from tests.browser.session import CHROMIUM
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "hub"
@@ -71,7 +71,7 @@ class CourseHub:
 
     # --- the commands under test ------------------------------------------------------------------
     def command(self, step: str, *extra: str) -> list:
-        return [sys.executable, "-m", "course.commands.hub", step, "--home", str(self.layout.home),
+        return [sys.executable, "-m", "course.commands.hub.manage", step, "--home", str(self.layout.home),
                 "--instructor", self.instructor, "--group", self.group, *extra]
 
     def roster(self) -> subprocess.CompletedProcess:

@@ -22,8 +22,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course.grading import pipeline
-from course.grading.submissions import fill, nbgrader_meta, solution_answers
+from course.grading.semester import pipeline
+from course.grading.semester.submissions import fill, nbgrader_meta, solution_answers
 from tests.browser.session import CHROMIUM_ARGS, launch_chromium, timed_into
 from tests.hub.course_hub import NAMES, SPAWN_MS, STEP_MS, CourseHub, Unavailable, missing
 
@@ -212,7 +212,7 @@ def test_a_semester_on_the_hub(hub, browser, tmp_path, request):
             bob.submit(1)
 
         # The due date falls between the blank submission and the resubmission, which is late by seconds:
-        # one started day, so the course's policy (course/grading/late.py) takes 10% of its autograded score.
+        # one started day, so the course's policy (course/grading/semester/late.py) takes 10% of its autograded score.
         due = datetime.datetime.now(datetime.timezone.utc)
         done = hub.nbgrader("db", "assignment", "add", MODEL, f"--duedate={due:%Y-%m-%d %H:%M:%S.%f} UTC")
         assert done.returncode == 0, done.stderr
@@ -225,8 +225,8 @@ def test_a_semester_on_the_hub(hub, browser, tmp_path, request):
             instructor.formgrader_action("collect", "Successfully collected")
             assert instructor.formgrader_row().locator("td.num-submissions").inner_text().strip() == "2"
 
-        with timed("instructor: autograde (course.grading.pipeline, as make autograde)"):
-            graded = hub.as_user(hub.instructor, sys.executable, "-m", "course.grading.pipeline", "autograde",
+        with timed("instructor: autograde (course.grading.semester.pipeline, as make autograde)"):
+            graded = hub.as_user(hub.instructor, sys.executable, "-m", "course.grading.semester.pipeline", "autograde",
                                  "--root", str(hub.layout.course), "--assignment", MODEL, cwd=hub.layout.course,
                                  timeout=900)
             assert graded.returncode == 0, f"autograde failed:\n{graded.stdout}\n{graded.stderr}"
@@ -279,7 +279,7 @@ def pipeline_scores(hub: CourseHub):
 def late_penalties(hub: CourseHub) -> dict:
     from nbgrader.api import Gradebook
 
-    from course.grading import database
+    from course.grading.engine import database
 
     with Gradebook(database.db_url(hub.layout.course)) as gradebook:
         return {student: gradebook.find_submission_notebook(MODEL, MODEL, student).late_submission_penalty
@@ -354,6 +354,6 @@ def test_a_student_reads_nothing_of_the_instructor_or_of_another_student(hub):
 
 
 def hub_command_course_id() -> str:
-    from course.commands import hub as hub_command
+    from course.commands.hub import manage as hub_command
 
     return hub_command.course_id()

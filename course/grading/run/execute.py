@@ -1,0 +1,139 @@
+"""nbgrader's executing preprocessor with sandboxed kernels, and a grade for every cell whatever happens.
+
+The sandbox (`course.grading.run.sandbox`) decides where a kernel runs; this
+module decides what a grader does when the kernel dies, hangs, floods its
+output, or clears its own errors.
+"""
+from __future__ import annotations
+
+from nbclient.exceptions import DeadKernelError
+from nbformat.notebooknode import NotebookNode
+from nbgrader.preprocessors import Execute
+from nbgrader.utils import is_grade, is_solution
+from traitlets import Bool, Integer
+
+from .sandbox import SandboxedKernelManager, require, sandbox_off, warn_unsandboxed
+
+
+def _error_output(name: str, text: str) -> NotebookNode:
+    return NotebookNode(output_type="error", ename=name, evalue=text,
+                        traceback=[f"\x1b[0;31m{name}\x1b[0m: {text}"])
+
+
+TRAILING_NOTE = "[not run by the grader: no graded cell comes after this one]\n"
+
+
+class KernelStuck(Exception):
+    """Two cells in a row ran out of time: the kernel ignores interrupts."""
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute with a sandboxed kernel, and a grade for every cell whatever the kernel does.
+
+    * kernel death (`os._exit`, a crash, the memory limit) or a kernel that
+      ignores interrupts no longer aborts the whole submission: that cell and
+      every later test cell get an error saying why, earlier cells keep theirs;
+    * `clear_output` from student code cannot remove an error from a cell;
+    * a cell's text output is capped, so a print loop cannot fill the grader's memory;
+    * code cells after the last graded or answer code cell are not run: no grade can depend on them,
+      and their demonstrations (PyTorch comparisons, plots, training curves) are a large share of a
+      notebook's grading time. They show a note instead (`run_trailing_cells` runs them).
+    """
+
+    max_output_chars = Integer(2_000_000, help="Text kept per cell; the rest is dropped.").tag(config=True)
+    run_trailing_cells = Bool(False, help="Also run the code cells after the last graded or answer code cell."
+                              ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("kernel_manager_class", SandboxedKernelManager)
+        super().__init__(*args, **kwargs)
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._stopped = None
+        self._timeouts_in_a_row = 0
+        self._timed_out = False
+        self._chars = {}
+        self._who = (resources or {}).get("nbgrader", {}).get("student", "this submission")
+        self._last_graded = len(nb.cells) if self.run_trailing_cells else max(
+            (i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and (is_grade(cell) or is_solution(cell))),
+            default=-1)
+        require()
+        if sandbox_off():
+            warn_unsandboxed(self.log)
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type != "code":
+            return cell, resources
+        if index > self._last_graded:
+            cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=TRAILING_NOTE)]
+            return cell, resources
+        if self._stopped is not None:
+            if is_grade(cell):
+                cell.outputs = [_error_output("NotRun", self._stopped)]
+            return cell, resources
+        self._timed_out = False
+        self._strays = 0
+        try:
+            result = super().preprocess_cell(cell, resources, index)
+        except (DeadKernelError, KernelStuck) as error:
+            if isinstance(error, KernelStuck):
+                reason = (f"cell {index + 1} still ran after two time-outs ({self.timeout} s each) and ignored "
+                          "interrupts, so grading stopped there")
+            else:
+                reason = (f"the kernel stopped while running cell {index + 1} (sys.exit/os._exit, a crash, "
+                          "or the memory or process limit), so later cells were not run")
+            self.log.warning("%s: %s", self._who, reason)
+            cell.outputs.append(_error_output("KernelDied" if isinstance(error, DeadKernelError) else "KernelStuck",
+                                              reason))
+            self._stopped = f"not run: {reason}"
+            return cell, resources
+        self._timeouts_in_a_row = self._timeouts_in_a_row + 1 if self._timed_out else 0
+        strays = self._strays + self._kill_strays()
+        if strays:
+            self.log.warning("%s: cell %d left %d processes running in the sandbox; they were killed",
+                             self._who, index + 1, strays)
+        return result
+
+    def _kill_strays(self) -> int:
+        return self.km.kill_strays() if hasattr(self.km, "kill_strays") else 0
+
+    async def _async_handle_timeout(self, timeout, cell=None):
+        self._timed_out = True
+        # Before the interrupt: a fork bomb's copies of the kernel would take the SIGINT too, and die or
+        # carry on unseen, so the cell's stray processes are killed (and counted) first.
+        self._strays += self._kill_strays()
+        if self._timeouts_in_a_row >= 1:  # the previous cell timed out too: interrupts do not work
+            raise KernelStuck()
+        return await super()._async_handle_timeout(timeout, cell)
+
+    @staticmethod
+    def _failures(outs) -> list:
+        return [o for o in outs if o.get("output_type") == "error"
+                or (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+
+    def clear_output(self, outs, msg, cell_index):
+        kept = self._failures(outs)
+        super().clear_output(outs, msg, cell_index)
+        if kept and not msg["content"].get("wait"):
+            outs[:0] = kept
+
+    def output(self, outs, msg, display_id, cell_index):
+        if self.clear_before_next_output:  # a delayed clear_output(wait=True) is about to run
+            kept = self._failures(outs)
+            out = self._capped_output(outs, msg, display_id, cell_index)
+            outs[:0] = [o for o in kept if o not in outs]
+            return out
+        return self._capped_output(outs, msg, display_id, cell_index)
+
+    def _capped_output(self, outs, msg, display_id, cell_index):
+        if msg["msg_type"] == "stream":
+            used = self._chars.get(cell_index, 0)
+            text = msg["content"].get("text", "")
+            if used >= self.max_output_chars:
+                return None
+            self._chars[cell_index] = used + len(text)
+            if used + len(text) > self.max_output_chars:
+                msg["content"]["text"] = text[: self.max_output_chars - used] + \
+                    "\n... output cut by the grader (too long) ...\n"
+        return super().output(outs, msg, display_id, cell_index)

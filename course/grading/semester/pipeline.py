@@ -1,0 +1,196 @@
+"""The instructor's semester as functions: release, autograde, feedback, grades.
+
+Each step calls the real `nbgrader` command in a course folder (the project,
+or a temporary copy in the tests) and reads results from the gradebook, never
+from log text. `python -m course.grading.semester.pipeline STEP` runs one step from the shell.
+"""
+import argparse
+import csv
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...paths import ASSIGNMENTS, PROJECT_ROOT
+from ..engine import database
+from ..run import sandbox
+
+
+class NbgraderError(RuntimeError):
+    """An nbgrader command failed; the message carries its log."""
+
+
+def nbgrader_env() -> dict:
+    """nbgrader calls `alembic` by name, so the venv's bin/ must lead PATH."""
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
+    return env
+
+
+def nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run `nbgrader ARGS` in the course folder `root`."""
+    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=root, env=nbgrader_env(),
+                            capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise NbgraderError(f"`nbgrader {' '.join(args)}` failed in {root}:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def release(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> None:
+    """Regenerate `release/` from `source/` (and register the assignments in the gradebook)."""
+    for assignment in present(root, assignments):
+        nbgrader(root, "generate_assignment", assignment, "--force")
+
+
+def autograde(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, student: str | None = None,
+              say=lambda line: None, *, force: bool = False, progress: bool = False, report: list | None = None,
+              dask_client=None) -> list[str]:
+    """Grade the submissions in `submitted/` (or one student's) that changed since they were last graded.
+
+    The work runs in parallel on Dask (course.grading.engine.driver). A submission nbgrader cannot process
+    (not JSON, wrongly named, ...) must not stop the rest of the class: it scores zero, and the
+    problems come back as lines for the instructor to read. `report`, when given, receives the
+    engine's Report (counts, timings, logs).
+    """
+    from ..engine import driver
+
+    done = driver.grade(root, present(root, assignments), [student] if student else None, force=force,
+                        progress=progress, say=say, dask_client=dask_client)
+    if report is not None:
+        report.append(done)
+    return done.reasons()
+
+
+def feedback(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> None:
+    """Write feedback HTML to `feedback/<student>/<assignment>/`."""
+    for assignment in present(root, assignments):
+        if any((root / "autograded").glob(f"*/{assignment}")):
+            nbgrader(root, "generate_feedback", assignment, "--force")
+
+
+def present(root: Path, assignments) -> list:
+    return [a for a in assignments if (Path(root) / "source" / a / f"{a}.ipynb").is_file()]
+
+
+@dataclass
+class Score:
+    student: str
+    assignment: str
+    auto: float
+    auto_max: float
+    manual: float
+    manual_max: float
+    needs_manual_grade: bool
+
+    @property
+    def total(self) -> float:
+        return self.auto + self.manual
+
+
+def scores(root: Path = PROJECT_ROOT) -> list[Score]:
+    """Per student and assignment, straight from the gradebook."""
+    from nbgrader.api import Gradebook
+
+    rows = []
+    with Gradebook(database.db_url(root)) as gradebook:
+        for assignment in gradebook.assignments:
+            for submission in assignment.submissions:
+                auto = auto_max = manual = manual_max = 0.0
+                for notebook in submission.notebooks:
+                    for grade in notebook.grades:
+                        points = grade.score or 0.0
+                        if grade.cell.cell_type == "code":
+                            auto, auto_max = auto + points, auto_max + grade.max_score
+                        else:
+                            manual, manual_max = manual + points, manual_max + grade.max_score
+                rows.append(Score(submission.student.id, assignment.name, auto, auto_max, manual, manual_max,
+                                  submission.needs_manual_grade))
+    return sorted(rows, key=lambda s: (s.student, s.assignment))
+
+
+def cell_scores(root: Path, assignment: str, student: str) -> dict:
+    """grade_id -> score (None while it waits for a human) for one submission."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(database.db_url(root)) as gradebook:
+        submission = gradebook.find_submission(assignment, student)
+        return {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}
+
+
+def write_grades_csv(rows: list[Score], path: Path) -> Path:
+    path = Path(path)
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", "assignment", "auto_score", "auto_max", "manual_score", "manual_max",
+                         "needs_manual_grade"])
+        for row in rows:
+            writer.writerow([row.student, row.assignment, row.auto, row.auto_max, row.manual, row.manual_max,
+                             row.needs_manual_grade])
+    return path
+
+
+def table(rows: list[Score]) -> str:
+    """Students down, assignments across: autograded points, with * where a written answer waits."""
+    students = sorted({r.student for r in rows})
+    assignments = [a for a in ASSIGNMENTS if any(r.assignment == a for r in rows)]
+    by_key = {(r.student, r.assignment): r for r in rows}
+    width = max([len(a) for a in assignments] + [11])
+    lines = ["student".ljust(10) + "".join(a.rjust(width + 2) for a in assignments) + "total".rjust(14)]
+    for student in students:
+        cells, got, best = [], 0.0, 0.0
+        for assignment in assignments:
+            row = by_key.get((student, assignment))
+            if row is None:
+                cells.append("-".rjust(width + 2))
+                continue
+            mark = "*" if row.needs_manual_grade else " "
+            cells.append(f"{row.auto:g}/{row.auto_max:g}{mark}".rjust(width + 2))
+            got, best = got + row.auto, best + row.auto_max
+        lines.append(student.ljust(10) + "".join(cells) + f"{got:g}/{best:g}".rjust(14))
+    lines.append("(autograded points; * = a written answer waits for manual grading in formgrader)")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["release", "autograde", "feedback", "grades"])
+    parser.add_argument("--root", type=Path, default=PROJECT_ROOT)
+    parser.add_argument("--assignment", action="append", help="limit to these assignments")
+    parser.add_argument("--student", help="autograde: regrade this student only")
+    parser.add_argument("--force", action="store_true", help="autograde: regrade even unchanged submissions")
+    args = parser.parse_args(argv)
+    assignments = args.assignment or ASSIGNMENTS
+    try:
+        if args.step == "release":
+            release(args.root, assignments)
+            print(f"release/ regenerated for {', '.join(present(args.root, assignments))}")
+        elif args.step == "autograde":
+            sandbox.require()
+            if sandbox.sandbox_off():
+                print(f"WARNING: {sandbox.UNSANDBOXED_WARNING}", file=sys.stderr, flush=True)
+            done = []
+            problems = autograde(args.root, assignments, args.student, force=args.force, progress=True,
+                                 report=done)
+            print(table(scores(args.root)))
+            if problems:
+                print("\nSome submissions could not be graded normally (they score what they earned; see the "
+                      "lines below and the notebooks in autograded/):", *problems, sep="\n  ", file=sys.stderr)
+            print(done[0].summary())
+            if done[0].stopped:
+                return 130
+        elif args.step == "feedback":
+            feedback(args.root, assignments)
+            print(f"feedback HTML written under {args.root / 'feedback'}")
+        else:
+            rows = scores(args.root)
+            print(table(rows))
+            print(f"grades written to {write_grades_csv(rows, args.root / 'grades.csv')}")
+    except (NbgraderError, sandbox.SandboxUnavailable) as error:
+        print(error, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
