@@ -106,10 +106,11 @@ bench: install data
 	$(PY) -m course.commands.bench
 
 # Serial nbgrader against the engine, on PostgreSQL and on Slurm, on a generated class (STUDENTS=24 by default;
-# ONLY=engine1,slurm picks rows); prints, asserts nothing.
+# ONLY=engine1,slurm picks rows), with where each submission's seconds go; QUICK=1 grades 3 students on the engine
+# rows only. Prints, asserts nothing.
 bench-grading: install data
 	$(PY) -m course.commands.bench_grading $(if $(STUDENTS),--students $(STUDENTS)) \
-		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(ONLY),--only $(ONLY))
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(ONLY),--only $(ONLY)) $(if $(filter 1 yes true,$(QUICK)),--quick)
 
 clean:
 	rm -rf autograded/*/ feedback submitted downloaded gradebook.db grades.csv grades-canvas.csv grades-moodle.csv \

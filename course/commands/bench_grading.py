@@ -41,6 +41,11 @@ def make_course(destination: Path, assignments) -> Path:
     return destination
 
 
+def kind(k: int) -> str:
+    """What student k hands in: the solutions, the blank release, or a catalogued mistake."""
+    return ("solution", "blank")[k] if k < 2 else "mistake"
+
+
 def make_class(course: Path, assignments, students: int) -> int:
     """Student k hands in the solutions, the blank release, or catalogued mistake number k, in turn."""
     count = 0
@@ -53,6 +58,50 @@ def make_class(course: Path, assignments, students: int) -> int:
             fill(release, kinds[k % len(kinds)], course / "submitted" / f"s{k:03d}" / assignment / f"{assignment}.ipynb")
             count += 1
     return count
+
+
+PHASES = ("startup", "code", "cells", "probes", "probe_calls", "nbgrader_own")
+
+
+def breakdown(course: Path, report) -> dict:
+    """Per assignment: mean task seconds by kind of submission, mean seconds by phase, the floor and the overhead.
+
+    The floor is what the submission's own code costs: the kernel's time in its cells plus the probe calls.
+    Everything else (Python and library start-up, the probe process re-running the cells, nbgrader's steps,
+    the gradebook write) is overhead.
+    """
+    write = statistics.mean(report.write_seconds) if report.write_seconds else 0.0
+    table = {}
+    for assignment in sorted({t["assignment"] for t in report.timings}):
+        tasks = [t for t in report.timings if t["assignment"] == assignment]
+        choices = 2 + len(catalogues.mistakes(assignment, course))
+        by_kind = {}
+        for t in tasks:
+            by_kind.setdefault(kind(int(t["student"][1:]) % choices), []).append(t["task_s"])
+        floors = [t["code_s"] + t["probe_calls_s"] for t in tasks]
+        table[assignment] = {
+            "tasks": len(tasks),
+            "task_s": {k: statistics.mean(v) for k, v in sorted(by_kind.items())},
+            **{f"{phase}_s": statistics.mean(t[f"{phase}_s"] for t in tasks) for phase in PHASES},
+            "write_s": write,
+            "floor_s": statistics.mean(floors),
+            "overhead_s": statistics.mean(t["task_s"] + write - f for t, f in zip(tasks, floors)),
+            "stalls": sum(len(t["stalls"]) for t in tasks),
+            "longest_wait_s": max((w for t in tasks for _, w in t["waits"]), default=0.0),
+        }
+    return table
+
+
+def print_breakdown(table: dict) -> None:
+    kinds = ("solution", "blank", "mistake")
+    print(f"{'assignment':<19}" + "".join(f"{k:>9}" for k in kinds) + "".join(f"{p:>13}" for p in PHASES) +
+          f"{'write':>7}{'floor':>7}{'overhead':>9}{'stalls':>7}")
+    for assignment, row in table.items():
+        print(f"{assignment:<19}" + "".join(f"{row['task_s'].get(k, float('nan')):>9.2f}" for k in kinds) +
+              "".join(f"{row[f'{p}_s']:>13.2f}" for p in PHASES) +
+              f"{row['write_s']:>7.3f}{row['floor_s']:>7.2f}{row['overhead_s']:>9.2f}{row['stalls']:>7}")
+    print("(mean seconds per submission; floor = the kernel's time in the cells + the probe calls; "
+          "overhead = task + write - floor; stalls = waits of over 5 s after a cell's reply)")
 
 
 def serial(course: Path, assignments) -> float:
@@ -77,7 +126,8 @@ def with_engine(course: Path, assignments, workers: int, connect=None) -> dict:
             report = driver.grade(course, assignments, force=True)
         started = report.first_worker_s or 0.0
     overhead = [t["task_s"] - t["nbgrader_s"] for t in report.timings]
-    return {"workers": report.workers, "cluster_start_s": started, "wall_s": report.wall_s, "graded": report.graded,
+    return {"breakdown": breakdown(course, report),
+            "workers": report.workers, "cluster_start_s": started, "wall_s": report.wall_s, "graded": report.graded,
             "failed": len(report.failed), "cpu_s": report.cpu_s,
             "overhead_mean_s": statistics.mean(overhead), "overhead_max_s": max(overhead),
             "task_minus_execute_mean_s": statistics.mean(t["task_s"] - t["execute_s"] for t in report.timings),
@@ -139,7 +189,7 @@ ROWS = {"serial": "(a) serial nbgrader autograde", "engine1": "(b) engine, 1 wor
         "postgres": "(d) engine, 2 workers, PostgreSQL gradebook", "slurm": "(e) engine on Slurm jobs, SQLite gradebook"}
 
 
-def project(figures: dict, assignments, cores_list=(2, 16, 64, 256)) -> dict:
+def project(figures: dict, assignments, cores_list=(2, 16, 64)) -> dict:
     """500 students' wall time from the measured per-task cost, the 2-worker efficiency and the write time."""
     one, two = figures["engine1"], figures.get("engine2")
     n = figures["submissions"]
@@ -152,7 +202,7 @@ def project(figures: dict, assignments, cores_list=(2, 16, 64, 256)) -> dict:
             continue
         projection[store] = {cores: max(tasks * per_submission / (cores * efficiency), tasks * write_ms / 1000)
                              for cores in cores_list}
-    return {"efficiency": efficiency, "per_submission_s": per_submission, "hours": projection}
+    return {"efficiency": efficiency, "per_submission_s": per_submission, "seconds": projection}
 
 
 def main(argv=None) -> int:
@@ -160,8 +210,12 @@ def main(argv=None) -> int:
     parser.add_argument("--students", type=int, default=24)
     parser.add_argument("--assignment", action="append", help="limit to these assignments (default: all)")
     parser.add_argument("--only", help=f"comma-separated rows to run, of {','.join(ROWS)} (default: all)")
+    parser.add_argument("--quick", action="store_true",
+                        help="3 students (a solution, a blank, a mistake) on the engine rows only: minutes, not an hour")
     args = parser.parse_args(argv)
     assignments = args.assignment or list(ASSIGNMENTS)
+    if args.quick:
+        args.students, args.only = min(args.students, 3), args.only or "engine1,engine2"
     rows = args.only.split(",") if args.only else list(ROWS)
     unknown = set(rows) - set(ROWS)
     if unknown:
@@ -186,6 +240,8 @@ def main(argv=None) -> int:
                 connect = on_slurm if row == "slurm" else None
                 figures[row] = with_engine(course, assignments, 1 if row == "engine1" else 2, connect)
                 print(_line(ROWS[row], figures[row]), flush=True)
+                if row == "engine1":
+                    print_breakdown(figures[row]["breakdown"])
         if "serial_s" in figures and "engine2" in figures:
             two = figures["engine2"]
             figures["speedup_c_over_a"] = figures["serial_s"] / (two["wall_s"] + two["cluster_start_s"])
@@ -194,9 +250,9 @@ def main(argv=None) -> int:
             figures["projection_500"] = projection = project(figures, assignments)
             print(f"parallel efficiency on 2 workers {projection['efficiency']:.2f}; one submission "
                   f"{projection['per_submission_s']:.1f} s on one core")
-            for store, hours in projection["hours"].items():
+            for store, seconds in projection["seconds"].items():
                 print(f"projected wall time, 500 students x {len(assignments)} assignments, {store} gradebook: " +
-                      ", ".join(f"{c} cores {s / 3600:.2f} h" for c, s in hours.items()))
+                      ", ".join(f"{c} cores {s / 60:.0f} min" for c, s in seconds.items()))
         Path("bench-grading.json").write_text(json.dumps(figures, indent=2))
     finally:
         shutil.rmtree(base, ignore_errors=True)

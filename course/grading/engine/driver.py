@@ -71,11 +71,19 @@ class Report:
     def cpu_s(self) -> float:
         return sum(t["cpu_s"] for t in self.timings)
 
+    @property
+    def stalls(self) -> list:
+        """(assignment, student, cell index, seconds) for each pause of over 5 s after a cell's reply."""
+        return [(t["assignment"], t["student"], cell, wait) for t in self.timings for cell, wait in t.get("stalls", ())]
+
     def summary(self) -> str:
         rate = self.graded / (self.wall_s / 60) if self.wall_s > 0 else 0.0
         failed = len(self.failed) + len(self.problems)
         line = (f"graded {self.graded}, skipped {self.skipped} (unchanged), failed {failed}, "
-                f"wall {self.wall_s:.1f} s, CPU {self.cpu_s:.1f} s, {rate:.1f} submissions/min on {self.workers} workers")
+                f"wall {self.wall_s:.1f} s, CPU {self.cpu_s:.1f} s (sandboxes included), "
+                f"{rate:.1f} submissions/min on {self.workers} workers")
+        if self.stalls:
+            line += f"; {len(self.stalls)} stall(s) after a cell's reply, the longest {max(s[3] for s in self.stalls):.0f} s"
         return line + (" -- STOPPED: rerun to resume" if self.stopped else "")
 
     def reasons(self) -> list[str]:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from ..run import sandbox
+from ..run import sandbox, stopwatch
 from .database import ENV_DB_URL
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
@@ -63,8 +63,9 @@ class WarmUp(WorkerPlugin):
 
 
 def _cpu() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    """This process's CPU seconds; the sandboxes' come from the stopwatch (a killed kernel is never reaped)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
 
 
 def _bundle_dir(bundle: dict) -> Path:
@@ -204,6 +205,7 @@ def _regular_files(folder: Path) -> dict:
 def grade(task: dict, bundle: dict) -> dict:
     """Grade one submission; never raises for anything the submission does (the problem is in the result)."""
     start, cpu_start = time.perf_counter(), _cpu()
+    stopwatch.restart()
     assignment, student = task["assignment"], task["student"]
     result = {"assignment": assignment, "student": student, "hash": task["hash"], "version": bundle["version"],
               "worker_pid": os.getpid(), "worker_job": os.environ.get("SLURM_JOB_ID"), "submission": None,
@@ -263,8 +265,17 @@ def grade(task: dict, bundle: dict) -> dict:
 
 
 def _timed(result: dict, start: float, cpu_start: float, nbgrader_s: float, execute_s: float) -> dict:
+    """The task's seconds by phase: `startup` (kernel launch until ready), `cells` (the notebook as the
+    grader waited for it; `code` is the kernel's own time in the cells), `probes` (the trusted verdict's
+    sandboxed run; `probe_calls` the calls alone), nbgrader's own steps, and CPU with the sandboxes' share."""
+    watch = stopwatch.current
+    phases = {name: watch.seconds.get(name, 0.0) for name in ("startup", "cells", "code", "probes", "probe_calls")}
+    own_cpu = _cpu() - cpu_start
     result["timing"] = {"task_s": time.perf_counter() - start, "nbgrader_s": nbgrader_s, "execute_s": execute_s,
-                        "cpu_s": _cpu() - cpu_start}
+                        **{f"{name}_s": seconds for name, seconds in phases.items()},
+                        "nbgrader_own_s": max(0.0, nbgrader_s - phases["startup"] - phases["cells"] - phases["probes"]),
+                        "cpu_s": own_cpu + watch.sandbox_cpu_s, "sandbox_cpu_s": watch.sandbox_cpu_s,
+                        "waits": list(watch.waits), "stalls": watch.stalls()}
     return result
 
 

@@ -6,13 +6,22 @@ output, or clears its own errors.
 """
 from __future__ import annotations
 
+import datetime
+import time
+from queue import Empty
+
 from nbclient.exceptions import DeadKernelError
+from nbclient.util import run_sync
 from nbformat.notebooknode import NotebookNode
 from nbgrader.preprocessors import Execute
 from nbgrader.utils import is_grade, is_solution
 from traitlets import Bool, Integer
 
+from . import stopwatch
 from .sandbox import SandboxedKernelManager, require, sandbox_off, warn_unsandboxed
+
+# The longest single wait on a kernel channel: see `poll_in_slices`.
+POLL_SLICE_S = 0.5
 
 
 def _error_output(name: str, text: str) -> NotebookNode:
@@ -21,6 +30,37 @@ def _error_output(name: str, text: str) -> NotebookNode:
 
 
 TRAILING_NOTE = "[not run by the grader: no graded cell comes after this one]\n"
+
+
+def poll_in_slices(channel, slice_s: float = POLL_SLICE_S) -> None:
+    """Make `channel.get_msg(timeout=T)` wait in short slices until T, instead of in one long wait.
+
+    After a cell that displays ipywidgets, one long wait on the shell channel sometimes misses the
+    reply that has already arrived and sleeps until the cell's whole time-out (120 s) runs out
+    (jupyter/nbclient#312). A fresh wait sees a message that is already there, so a missed wake-up
+    costs at most one slice.
+    """
+    wait_once = channel.get_msg
+
+    async def get_msg(timeout=None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = slice_s if deadline is None else max(0.0, min(slice_s, deadline - time.monotonic()))
+            try:
+                return await wait_once(timeout=left)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    channel.get_msg = get_msg
+
+
+def _sent_at(message: dict) -> float | None:
+    """When the kernel sent `message` (its header's date), in seconds since the epoch."""
+    date = (message or {}).get("header", {}).get("date")
+    if isinstance(date, str):
+        date = datetime.datetime.fromisoformat(date)
+    return date.timestamp() if isinstance(date, datetime.datetime) else None
 
 
 class KernelStuck(Exception):
@@ -53,6 +93,7 @@ class SandboxedExecute(Execute):
         self._timeouts_in_a_row = 0
         self._timed_out = False
         self._chars = {}
+        self._replied_at, self._previous = None, None
         self._who = (resources or {}).get("nbgrader", {}).get("student", "this submission")
         self._last_graded = len(nb.cells) if self.run_trailing_cells else max(
             (i for i, cell in enumerate(nb.cells) if cell.cell_type == "code" and (is_grade(cell) or is_solution(cell))),
@@ -62,9 +103,40 @@ class SandboxedExecute(Execute):
             warn_unsandboxed(self.log)
         return super().preprocess(nb, resources, km)
 
+    async def async_start_new_kernel(self, **kwargs):
+        with stopwatch.current.phase("startup"):
+            return await super().async_start_new_kernel(**kwargs)
+
+    async def async_start_new_kernel_client(self):
+        with stopwatch.current.phase("startup"):
+            client = await super().async_start_new_kernel_client()
+        poll_in_slices(client.shell_channel)
+        poll_in_slices(client.iopub_channel)
+        return client
+
+    # nbclient's blocking wrappers were made from its own coroutines: rebind them to the ones above.
+    start_new_kernel = run_sync(async_start_new_kernel)
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+    async def _async_poll_for_reply(self, msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive):
+        reply = await super()._async_poll_for_reply(msg_id, cell, timeout, task_poll_output_msg, task_poll_kernel_alive)
+        self._replied_at = _sent_at(reply)
+        started = (reply or {}).get("metadata", {}).get("started")
+        if self._replied_at is not None and isinstance(started, str):  # the kernel's own time for the cell
+            begun = datetime.datetime.fromisoformat(started).timestamp()
+            stopwatch.current.add("code", max(0.0, self._replied_at - begun))
+        return reply
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
+        if self._replied_at is not None:  # how long the previous cell's reply waited for this cell to start
+            stopwatch.current.waits.append((self._previous, max(0.0, time.time() - self._replied_at)))
+        self._replied_at, self._previous = None, index
+        with stopwatch.current.phase("cells"):
+            return self._run_cell(cell, resources, index)
+
+    def _run_cell(self, cell, resources, index):
         if index > self._last_graded:
             cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=TRAILING_NOTE)]
             return cell, resources

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import resource
 import shutil
 import signal
 import stat
@@ -36,6 +37,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from ...paths import data_root
+from . import stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -325,32 +327,61 @@ def _status_field(pid: int, field: str) -> list[str]:
     return []
 
 
+def _namespace_members(bwrap_pid: int) -> list[int]:
+    """The pids (as seen from outside) of every process in the PID namespace that `bwrap_pid` created."""
+    try:
+        children = [int(p) for p in Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()]
+        namespace = os.readlink(f"/proc/{children[0]}/ns/pid")
+    except (OSError, IndexError, ValueError):
+        return []
+    members = []
+    for entry in os.scandir("/proc"):
+        try:
+            if entry.name.isdigit() and os.readlink(f"/proc/{entry.name}/ns/pid") == namespace:
+                members.append(int(entry.name))
+        except OSError:
+            continue
+    return members
+
+
+def sandbox_cpu_seconds(bwrap_pid: int) -> float:
+    """CPU seconds used so far inside `bwrap_pid`'s sandbox: every live process, and what each has reaped.
+
+    A kernel that is killed at shutdown is never reaped by the grader, so its time never shows in the
+    grader's own rusage; this reads it from /proc while the sandbox still stands.
+    """
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in _namespace_members(bwrap_pid):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
+    return total / ticks
+
+
 def kill_sandbox_strays(bwrap_pid: int) -> int:
     """SIGKILL the processes of the PID namespace that `bwrap_pid` created, except its init and the command.
 
     Inside the namespace bwrap's init is pid 1 and the sandboxed command pid 2;
     everything else was started by the student's code.
     """
-    try:
-        children = [int(p) for p in Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()]
-        namespace = os.readlink(f"/proc/{children[0]}/ns/pid")
-    except (OSError, IndexError, ValueError):
-        return 0
     killed = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+    for pid in _namespace_members(bwrap_pid):
         try:
-            if os.readlink(f"/proc/{entry.name}/ns/pid") != namespace:
-                continue
-            inner = _status_field(int(entry.name), "NSpid")
-            state = _status_field(int(entry.name), "State")
+            inner = _status_field(pid, "NSpid")
+            state = _status_field(pid, "State")
             if inner and int(inner[-1]) > 2 and state[:1] != ["Z"]:  # zombies hold nothing but a slot
-                os.kill(int(entry.name), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
                 killed += 1
         except (OSError, ValueError):
             continue
     return killed
+
+
+def _reaped_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def run(argv: list[str], workdir: Path, timeout: float, *, env: dict | None = None,
@@ -369,6 +400,7 @@ def run(argv: list[str], workdir: Path, timeout: float, *, env: dict | None = No
     else:
         require()
         warn_unsandboxed(logger)
+    cpu_before = _reaped_cpu()
     process = subprocess.Popen(argv, cwd=workdir, env=env, start_new_session=True, **popen)
     try:
         out, err = process.communicate(timeout=timeout)
@@ -377,6 +409,7 @@ def run(argv: list[str], workdir: Path, timeout: float, *, env: dict | None = No
         out, err = process.communicate()
         process.returncode = -signal.SIGKILL
     finally:
+        stopwatch.current.sandbox_cpu_s += _reaped_cpu() - cpu_before
         if lease is not None:
             lease.close()
     return subprocess.CompletedProcess(argv, process.returncode, out, err)
@@ -438,6 +471,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         if not self._bwrap or process is None:
             return 0
         return kill_sandbox_strays(process.pid)
+
+    async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        process = getattr(self.provisioner, "process", None)
+        if self._bwrap and process is not None:
+            stopwatch.current.sandbox_cpu_s += sandbox_cpu_seconds(process.pid)
+        await super()._async_shutdown_kernel(now=now, restart=restart)
+
+    shutdown_kernel = _async_shutdown_kernel
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:
         await super()._async_cleanup_resources(restart=restart)

@@ -14,11 +14,13 @@ import json
 import os
 import signal
 import sys
+import time
 
 import numpy as np
 
 # Taken before any student code runs: probes call the real builtins even if a cell rebinds them.
 CLEAN_BUILTINS = dict(vars(builtins))
+_clock = time.perf_counter
 
 
 def _private(module: str) -> dict:
@@ -135,9 +137,11 @@ def main(job_path: str, results_path: str) -> int:
         try:
             exec(compile(step["code"], f"<probe {step['probe']}>", "exec"), namespace)
             collect, data = namespace[step["function"]], decode(step["data"])
+            started = _clock()
             with WATCH(ignore={PROBE_MODULE, _KIT_MODULE}) as watch:
                 answer = collect(shell.user_ns, data)
-            emit({"probe": step["probe"], "answer": encode(answer), "calls": CLEAN_BUILTINS["sorted"](watch.seen)})
+            emit({"probe": step["probe"], "answer": encode(answer), "calls": CLEAN_BUILTINS["sorted"](watch.seen),
+                  "seconds": _clock() - started})
         except BaseException as error:  # noqa: BLE001
             emit({"probe": step["probe"], "error": _describe(error)})
         finally:

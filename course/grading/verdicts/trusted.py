@@ -40,7 +40,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
-from ..run import sandbox
+from ..run import sandbox, stopwatch
 from .probe import call_problem, load_probes, probes_path, seed_for
 from .probe_runner import decode
 
@@ -161,6 +161,16 @@ def verdicts(records: list, probes: dict, inputs: dict, stopped: str) -> dict:
     return result
 
 
+def probe_seconds(records: list) -> float:
+    """Seconds the probe calls themselves took, as the sandbox reported them (timing only, never a grade)."""
+    total = 0.0
+    for record in records:
+        seconds = record.get("seconds") if isinstance(record, dict) and "probe" in record else None
+        if isinstance(seconds, (int, float)) and 0 <= seconds < 1e6:
+            total += seconds
+    return total
+
+
 def fail_cell(cell: NotebookNode, reason: str) -> None:
     """Make the cell score zero, with the reason first in its outputs."""
     text = f"checked outside your notebook: {reason}"
@@ -207,7 +217,9 @@ class TrustedVerdicts(NbGraderPreprocessor):
             return nb, resources
         workdir = Path(resources.get("metadata", {}).get("path") or ".")
         step_timeout = self.step_timeout or 2 * sandbox.cell_timeout()
-        records, stopped = run_probes(steps, workdir, step_timeout=step_timeout, logger=self.log)
+        with stopwatch.current.phase("probes"):
+            records, stopped = run_probes(steps, workdir, step_timeout=step_timeout, logger=self.log)
+        stopwatch.current.add("probe_calls", probe_seconds(records))
         results = verdicts(records, probes, inputs, stopped)
         for cell in nb.cells:
             if not is_test_cell(cell):

@@ -189,6 +189,20 @@ def test_demo_class_feedback_and_grades(local_demo_class):
     assert re.search(r"alice\s+.*\s(\d+)/\1\s*$", table, re.MULTILINE) and re.search(r"bob\s+0/", table)
 
 
+def test_no_cell_waits_after_its_reply(local_demo_class):
+    """A cell's reply once went unseen after an ipywidgets explorer, and grading sat out the whole cell
+    time-out (120 s) before the next cell: the blank (bob) and wrong (carol) 06 and 03 stalled so."""
+    _, assignments, report = local_demo_class
+    for timing in report.timings:
+        if timing["student"] in demo.STUDENTS:
+            assert timing["waits"], f"no waits were measured for {timing['student']}'s {timing['assignment']}"
+            assert timing["stalls"] == [], (f"{timing['student']}'s {timing['assignment']} waited after a cell's "
+                                            f"reply: {timing['stalls']} (cell index, seconds)")
+    explored = {(t["student"], t["assignment"]) for t in report.timings}
+    assert {("bob", "06_regularization"), ("carol", "06_regularization")} <= explored or \
+        "06_regularization" not in assignments
+
+
 def test_an_unreadable_submission_is_reported_and_the_rest_of_the_class_graded(tmp_path):
     assignment = PRESENT[0]
     course = copy_course(tmp_path / "course", [assignment])
