@@ -28,22 +28,32 @@ from pathlib import Path
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-from ..run import sandbox, stopwatch
+from ..run import nursery, sandbox, stopwatch
 from .database import ENV_DB_URL
 
-THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
-               "VECLIB_MAXIMUM_THREADS", "TORCH_NUM_THREADS")
 LOG_FORMAT = "[Autograde] %(levelname)s | %(message)s"
 _CACHE: dict = {}
 
 
+# What a student's kernel and a probe run import, loaded once into the worker's nursery (course/grading/run/nursery.py).
+PRELOAD = ["numpy", "scipy.signal", "torch", "torchvision", "matplotlib.pyplot", "IPython", "ipykernel.kernelapp",
+           "ipywidgets", "matplotlib_inline.backend_inline", "course.augment", "course.calls", "course.checks",
+           "course.costs", "course.data", "course.explorers", "course.models", "course.plots", "course.synthetic_xo",
+           "course.training", "course.xo_reference"]
+
+
 def warm_up() -> int:
-    """Import what every task needs once per worker process (torch alone takes seconds); the worker's pid."""
+    """Import what every task needs once per worker process (torch alone takes seconds), and start the nursery
+    the sandboxed kernels fork from where it can be had; the worker's pid."""
     import nbgrader.converters  # noqa: F401
     import torch  # noqa: F401
 
     from ..run import execute  # noqa: F401
     from ..verdicts import trusted  # noqa: F401
+    try:
+        sandbox.start_nursery(PRELOAD, _threads(None))
+    except RuntimeError as error:  # grading goes on, each kernel in a sandbox of its own
+        logging.getLogger("course.grading").warning("no nursery on this worker: %s", error)
     return os.getpid()
 
 
@@ -98,7 +108,7 @@ def _threads(requested: int | None) -> int:
 def _environment(settings: dict, threads: int):
     """The driver's grading settings (COURSE_*) and the thread limits, for one task only."""
     wanted = dict(settings)
-    wanted.update({name: str(threads) for name in THREAD_VARS})
+    wanted.update({name: str(threads) for name in sandbox.THREAD_VARS})
     saved = {name: os.environ.get(name) for name in [*wanted, ENV_DB_URL]}
     os.environ.update(wanted)
     # The scratch course grades into its own SQLite copy, even where the worker inherited the course's server URL.
@@ -210,7 +220,7 @@ def grade(task: dict, bundle: dict) -> dict:
     result = {"assignment": assignment, "student": student, "hash": task["hash"], "version": bundle["version"],
               "worker_pid": os.getpid(), "worker_job": os.environ.get("SLURM_JOB_ID"), "submission": None,
               "files": {}, "problems": [], "log": ""}
-    scratch = Path(tempfile.mkdtemp(prefix="course-task-"))
+    scratch = Path(tempfile.mkdtemp(prefix="course-task-", dir=nursery.lanes()))
     nbgrader_s = execute_s = 0.0
     try:
         if bundle["assignment"] != assignment:

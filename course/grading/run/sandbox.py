@@ -37,7 +37,7 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 
 from ...paths import data_root
-from . import stopwatch
+from . import nursery, procfs, stopwatch
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "
 KEEP_VARS = {"PATH", "LANG", "LANGUAGE", "TZ", "VIRTUAL_ENV", "PYTHONHASHSEED", "PYTHONUNBUFFERED",
              "PYTHONIOENCODING", "PYTHONWARNINGS", "MPLBACKEND", "JPY_SESSION_NAME"}
 KEEP_PREFIXES = ("LC_", "NBGRADER_", "COURSE_", "OMP_", "MKL_", "OPENBLAS_", "TORCH_", "CUDA_")
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS",
+               "VECLIB_MAXIMUM_THREADS", "TORCH_NUM_THREADS")
 
 # Runs inside the sandbox as its first process: apply the limits, drop root, start the real command.
 # SIGINT is ignored by bwrap itself (so an interrupt cannot kill the sandbox) and restored here.
@@ -222,8 +224,11 @@ def _symlinked_system_dirs() -> list[tuple[str, str]]:
 
 
 def command(argv: list[str], workdir: Path, *, writable=(), masked=(), limits: Limits | None = None,
-            uid: int | None = None) -> list[str]:
-    """The bwrap command line that runs `argv` in `workdir`, isolated as described above."""
+            uid: int | None = None, caps=(), launch: bool = True) -> list[str]:
+    """The bwrap command line that runs `argv` in `workdir`, isolated as described above.
+
+    `caps` are kept inside, and `launch=False` runs `argv` as it is, without the limits and the uid drop:
+    both only for the nursery (`nursery.py`), which applies them to each child it forks."""
     limits = limits or Limits.from_env()
     workdir = Path(workdir).resolve()
     writable = [workdir] + [Path(p).resolve() for p in writable]
@@ -255,9 +260,11 @@ def command(argv: list[str], workdir: Path, *, writable=(), masked=(), limits: L
         args += mount_point(path) + ["--bind", str(path), str(path)]
     for path in masked:
         args += ["--ro-bind", "/dev/null", str(Path(path).resolve())]
-    if uid is not None:
-        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    for cap in sorted(({"CAP_SETUID", "CAP_SETGID"} if uid is not None else set()) | set(caps)):
+        args += ["--cap-add", cap]
     args += ["--chdir", str(workdir), "--"]
+    if not launch:
+        return args + argv
     spec = json.dumps({"rlimits": limits.rlimits(), "uid": uid})
     return args + [sys.executable, "-I", "-S", "-c", LAUNCHER, spec, *argv]
 
@@ -319,47 +326,6 @@ def take_back(folder: Path, uid: int | None, owner: int, group: int) -> None:
         os.chown(folder, owner, group)
 
 
-def _status_field(pid: int, field: str) -> list[str]:
-    with open(f"/proc/{pid}/status") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return line.split()[1:]
-    return []
-
-
-def _namespace_members(bwrap_pid: int) -> list[int]:
-    """The pids (as seen from outside) of every process in the PID namespace that `bwrap_pid` created."""
-    try:
-        children = [int(p) for p in Path(f"/proc/{bwrap_pid}/task/{bwrap_pid}/children").read_text().split()]
-        namespace = os.readlink(f"/proc/{children[0]}/ns/pid")
-    except (OSError, IndexError, ValueError):
-        return []
-    members = []
-    for entry in os.scandir("/proc"):
-        try:
-            if entry.name.isdigit() and os.readlink(f"/proc/{entry.name}/ns/pid") == namespace:
-                members.append(int(entry.name))
-        except OSError:
-            continue
-    return members
-
-
-def sandbox_cpu_seconds(bwrap_pid: int) -> float:
-    """CPU seconds used so far inside `bwrap_pid`'s sandbox: every live process, and what each has reaped.
-
-    A kernel that is killed at shutdown is never reaped by the grader, so its time never shows in the
-    grader's own rusage; this reads it from /proc while the sandbox still stands.
-    """
-    ticks, total = os.sysconf("SC_CLK_TCK"), 0
-    for pid in _namespace_members(bwrap_pid):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        total += sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime
-    return total / ticks
-
-
 def kill_sandbox_strays(bwrap_pid: int) -> int:
     """SIGKILL the processes of the PID namespace that `bwrap_pid` created, except its init and the command.
 
@@ -367,16 +333,31 @@ def kill_sandbox_strays(bwrap_pid: int) -> int:
     everything else was started by the student's code.
     """
     killed = 0
-    for pid in _namespace_members(bwrap_pid):
+    for pid in procfs.namespace_members(bwrap_pid):
         try:
-            inner = _status_field(pid, "NSpid")
-            state = _status_field(pid, "State")
-            if inner and int(inner[-1]) > 2 and state[:1] != ["Z"]:  # zombies hold nothing but a slot
-                os.kill(pid, signal.SIGKILL)
+            inner = procfs.inner_pid(pid)
+            if inner is not None and inner > 2 and procfs.status_field(pid, "State")[:1] != ["Z"]:
+                os.kill(pid, signal.SIGKILL)  # zombies (state Z) hold nothing but a slot
                 killed += 1
         except (OSError, ValueError):
             continue
     return killed
+
+
+def start_nursery(modules: list[str], threads: int = 1) -> nursery.Nursery | None:
+    """This process's nursery (`nursery.py`): kernels and probe runs fork from it, `modules` already imported."""
+    if not bwrap_path():
+        return None
+    env = sandbox_env(dict(os.environ, **{name: str(threads) for name in THREAD_VARS}))
+
+    def wrap(argv, workdir, writable, caps):
+        return command(argv, workdir, writable=writable, caps=caps, launch=False)
+
+    return nursery.start(modules, env, wrap)
+
+
+def _lent(path: Path, parent: nursery.Nursery | None) -> bool:
+    return parent is not None and Path(path).resolve().is_relative_to(parent.lanes.resolve())
 
 
 def _reaped_cpu() -> float:
@@ -393,6 +374,9 @@ def run(argv: list[str], workdir: Path, timeout: float, *, env: dict | None = No
     workdir = Path(workdir)
     env = sandbox_env(env)
     lease = None
+    parent = nursery.current() if bwrap_path() else None
+    if _lent(workdir, parent):
+        return _run_forked(parent, argv, workdir, timeout, env, popen)
     if bwrap_path():
         uid = sandbox_uid()
         lease = Lease(uid, [workdir])
@@ -415,6 +399,32 @@ def run(argv: list[str], workdir: Path, timeout: float, *, env: dict | None = No
     return subprocess.CompletedProcess(argv, process.returncode, out, err)
 
 
+def _run_forked(parent: nursery.Nursery, argv, workdir: Path, timeout: float, env: dict, popen: dict):
+    """`run` by a fork of the nursery: the same isolation and limits, without a new Python."""
+    uid = sandbox_uid()
+    lease = Lease(uid, [workdir])
+    captured = tempfile.TemporaryFile()
+    wanted = popen.get("stderr")
+    process = None
+    try:
+        process = parent.spawn(argv, workdir, env=env, limits=Limits.from_env(), uid=uid,
+                               stderr=captured.fileno() if wanted == subprocess.PIPE else None)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            process.returncode = -signal.SIGKILL
+        captured.seek(0)
+        err = captured.read() if wanted == subprocess.PIPE else None
+    finally:
+        if process is not None:
+            stopwatch.current.sandbox_cpu_s += process.cpu_s
+        captured.close()
+        lease.close()
+    return subprocess.CompletedProcess(argv, process.returncode, None, err)
+
+
 class SandboxedKernelManager(AsyncKernelManager):
     """A jupyter_client kernel manager whose kernels start inside bwrap."""
 
@@ -429,7 +439,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_pre_start_kernel(self, **kw):
         if self._bwrap and self._rundir is None:
-            self._rundir = tempfile.mkdtemp(prefix="course-kernel-")
+            self._rundir = tempfile.mkdtemp(prefix="course-kernel-", dir=nursery.lanes())
             if self._uid is not None:
                 os.chown(self._rundir, self._uid, self._uid)
             self.connection_file = os.path.join(self._rundir, "kernel.json")
@@ -449,8 +459,18 @@ class SandboxedKernelManager(AsyncKernelManager):
         workdir = Path(kw.get("cwd") or os.getcwd()).resolve()
         if self._lease is None:
             self._lease = Lease(self._uid, [workdir])
-        kernel_cmd = command(kernel_cmd, workdir, writable=[self._rundir],
-                             masked=sorted(workdir.glob("*.ipynb")), uid=self._uid)
+        masked = sorted(workdir.glob("*.ipynb"))
+        parent = nursery.current()
+        if _lent(workdir, parent) and _lent(self._rundir, parent):
+            self._kernel_log = open(os.path.join(self._rundir, "kernel.log"), "wb")
+            process = parent.spawn(kernel_cmd, workdir, binds=[self._rundir], masked=masked,
+                                   env=sandbox_env(kw.get("env")), limits=Limits.from_env(), uid=self._uid,
+                                   stderr=self._kernel_log.fileno())
+            self.provisioner.process, self.provisioner.pid, self.provisioner.pgid = process, process.pid, None
+            self.provisioner.cwd = workdir
+            self._reconcile_connection_info(self.provisioner.connection_info)
+            return None
+        kernel_cmd = command(kernel_cmd, workdir, writable=[self._rundir], masked=masked, uid=self._uid)
         kw["env"] = sandbox_env(kw.get("env"))
         kw["independent"] = True  # no JPY_PARENT_PID: inside the PID namespace the parent is bwrap
         kw["preexec_fn"] = _ignore_sigint
@@ -475,7 +495,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         process = getattr(self.provisioner, "process", None)
         if self._bwrap and process is not None:
-            stopwatch.current.sandbox_cpu_s += sandbox_cpu_seconds(process.pid)
+            stopwatch.current.sandbox_cpu_s += procfs.cpu_seconds(process.pid)
         await super()._async_shutdown_kernel(now=now, restart=restart)
 
     shutdown_kernel = _async_shutdown_kernel

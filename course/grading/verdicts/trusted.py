@@ -40,7 +40,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Integer
 
-from ..run import sandbox, stopwatch
+from ..run import nursery, sandbox, stopwatch
 from .probe import call_problem, load_probes, probes_path, seed_for
 from .probe_runner import decode
 
@@ -90,7 +90,7 @@ def _copy_regular_files(source: Path, destination: Path) -> None:
 
 def run_probes(steps: list, workdir: Path, *, step_timeout: int, logger=None) -> tuple[list, str]:
     """Run the steps in a fresh sandboxed Python; the records it wrote, and why it stopped early."""
-    scratch = Path(tempfile.mkdtemp(prefix="course-probe-"))
+    scratch = Path(tempfile.mkdtemp(prefix="course-probe-", dir=nursery.lanes()))
     try:
         work = scratch / "work"
         work.mkdir()
