@@ -96,11 +96,17 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 # The notebooks run in fast mode under test, as in CI; `make test COURSE_FAST=0` runs them in full.
+# tests/ on two pytest-xdist workers: the grader's tests on one, the rest on the other in the time grading
+# leaves idle (tests/conftest.py); then the solution notebooks under nbval, whose cells must share one kernel.
 # pytest exits 5 when it collects nothing: that must fail loudly, not pass.
 COURSE_FAST ?= 1
 test: system-test install data proxy lint
-	@COURSE_FAST=$(COURSE_FAST) $(PY) -m pytest -ra --durations=25; status=$$?; \
-	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; exit $$status
+	@COURSE_FAST=$(COURSE_FAST) $(PY) -m pytest -n 2 --dist loadgroup -ra --durations=25 tests; first=$$?; \
+	COURSE_FAST=$(COURSE_FAST) $(PY) -m pytest -ra source; second=$$?; \
+	for status in $$first $$second; do \
+		if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing" >&2; exit 1; fi; \
+		if [ $$status -ne 0 ]; then exit $$status; fi; \
+	done
 
 bench: install data
 	$(PY) -m course.commands.bench

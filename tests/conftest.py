@@ -6,6 +6,7 @@ skipped, with the reason, where the server cannot start; in CI (`CI` or
 """
 import itertools
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -16,6 +17,25 @@ from tests import servers
 os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
 
 SERVER_MARKERS = ("postgres", "slurm", "hub")
+ROOT = Path(__file__).resolve().parent.parent
+GRADING = ROOT / "tests" / "grading"
+
+
+def xdist_group(path: Path) -> str:
+    """The group a test runs in under `make test`'s two pytest-xdist workers (`--dist loadgroup`).
+
+    The grader's tests share one graded class and the real servers, so they stay together on one worker;
+    every other file stays whole (a notebook's cells share one kernel) and runs on the other worker, in
+    the time the grading leaves idle.
+    """
+    path = Path(path).resolve()
+    return "grading" if GRADING in path.parents else re.sub(r"\W", "_", str(path.relative_to(ROOT)))
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item.path)))
 _skipped_servers: list = []
 
 

@@ -225,3 +225,12 @@ def test_the_graph_resolves_relative_and_function_level_imports():
     assert "course.grading.verdicts.catalogues" in graph["course.grading.engine.driver"]
     assert "course.grading.engine.driver" in graph["course.grading.semester.pipeline"]  # imported inside a function
     assert "course.grading.run.sandbox" in graph["course.grading.verdicts.trusted"]
+
+
+def test_the_grader_tests_share_one_xdist_group_and_other_files_keep_their_own():
+    from tests.conftest import xdist_group
+
+    assert xdist_group(ROOT / "tests/grading/run/test_hostile.py") == xdist_group(ROOT / "tests/grading/conftest.py")
+    assert xdist_group(ROOT / "tests/grading/engine/test_driver.py") == "grading"
+    assert xdist_group(ROOT / "source/01_convolution/01_convolution.ipynb") == "source_01_convolution_01_convolution_ipynb"
+    assert xdist_group(ROOT / "tests/hub/test_semester.py") != xdist_group(ROOT / "tests/browser/test_browser.py")
