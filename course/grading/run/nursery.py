@@ -109,15 +109,18 @@ def _attach(fd: int, target: str) -> None:
 
 def _fresh_view(request: dict) -> None:
     """In a child with new namespaces: a fresh /tmp and /dev/shm, and only the folders lent to this run."""
-    lent = [(path, _detached(path)) for path in request["binds"]]
+    lent = [(path, _detached(path), False) for path in request["binds"]]
+    lent += [(path, _detached(path), True) for path in request["keep"]]
     _call("unshare", CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWNET)
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     size = request["tmp_bytes"]
     for where in ("/tmp", "/dev/shm"):
         _mount("tmpfs", where, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=1777,size={size}")
-    for path, fd in lent:
+    for path, fd, readonly in lent:
         os.makedirs(path, mode=0o755, exist_ok=True)
         _attach(fd, path)
+        if readonly:
+            _mount(None, path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
     for path in request["masked"]:
         if os.path.exists(path):
             _mount("/dev/null", path, None, MS_BIND)
@@ -306,8 +309,11 @@ class ForkedProcess:
 class Nursery:
     """One per worker process: the sandboxed, preloaded parent, and the folders it may lend to its children."""
 
-    def __init__(self, modules: list[str], env: dict, wrap):
-        """`wrap(argv, workdir, writable, caps)` is the sandbox's command line around `argv` (sandbox.command)."""
+    def __init__(self, modules: list[str], env: dict, wrap, keep=()):
+        """`wrap(argv, workdir, writable, caps)` is the sandbox's command line around `argv` (sandbox.command);
+        `keep` are its read-only paths below /tmp or /dev/shm (a checkout in /tmp), which each child's fresh
+        /tmp would otherwise hide."""
+        self.keep = [str(path) for path in keep]
         self.home = Path(tempfile.mkdtemp(prefix="course-nursery-"))
         self.control = self.home / "control"
         self.lanes = self.home / "lanes"
@@ -339,7 +345,7 @@ class Nursery:
                    "workdir": str(Path(workdir).resolve()), "binds": [str(Path(workdir).resolve()),
                                                                       *(str(Path(b).resolve()) for b in binds)],
                    "masked": [str(Path(m).resolve()) for m in masked], "env": env, "rlimits": limits.rlimits(),
-                   "uid": uid, "tmp_bytes": limits.tmp_mb * 1024 * 1024}
+                   "uid": uid, "tmp_bytes": limits.tmp_mb * 1024 * 1024, "keep": self.keep}
         devnull = os.open(os.devnull, os.O_RDWR)
         status_read, status_write = os.pipe()
         streams = [devnull if fd is None else fd for fd in (stdin, stdout, stderr)]
@@ -373,7 +379,7 @@ def current() -> Nursery | None:
     return _current if _current is not None and _current.alive() and not switched_off() else None
 
 
-def start(modules: list[str], env: dict, wrap) -> Nursery | None:
+def start(modules: list[str], env: dict, wrap, keep=()) -> Nursery | None:
     """Start this process's nursery (once); None where it cannot be had (not root, switched off, an old kernel)."""
     global _current
     if _current is not None and _current.alive():
@@ -381,7 +387,7 @@ def start(modules: list[str], env: dict, wrap) -> Nursery | None:
     if switched_off() or os.geteuid() != 0 or not hasattr(os, "pidfd_open"):
         return None
     started = time.perf_counter()
-    _current = Nursery(modules, env, wrap)
+    _current = Nursery(modules, env, wrap, keep)
     atexit.register(stop)
     _current.start_s = time.perf_counter() - started
     return _current

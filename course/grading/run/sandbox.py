@@ -353,7 +353,8 @@ def start_nursery(modules: list[str], threads: int = 1) -> nursery.Nursery | Non
     def wrap(argv, workdir, writable, caps):
         return command(argv, workdir, writable=writable, caps=caps, launch=False)
 
-    return nursery.start(modules, env, wrap)
+    hidden = [p for p in readonly_paths() if any(p == Path(t) or Path(t) in p.parents for t in ("/tmp", "/dev/shm"))]
+    return nursery.start(modules, env, wrap, keep=hidden)
 
 
 def _lent(path: Path, parent: nursery.Nursery | None) -> bool:

@@ -55,6 +55,12 @@ def parent():
     nursery.stop()
 
 
+def top_of_tmp(parent) -> list:
+    """What a run may find in /tmp: the way to its own folder, and to the checkout when that lies in /tmp."""
+    names = {parent.home.name} | {Path(p).relative_to("/tmp").parts[0] for p in parent.keep if p.startswith("/tmp/")}
+    return sorted(names)
+
+
 def run_in(parent, code: str, *args: str, timeout: float = 60):
     folder = Path(tempfile.mkdtemp(dir=parent.lanes))
     (folder / "probe_me.py").write_text(code)
@@ -82,7 +88,7 @@ def test_a_run_sees_only_its_own_folder_and_a_fresh_machine(parent):
     assert seen["cwd"] == str(folder.resolve()) and seen["lanes"] == [folder.name]
     assert seen["masked"] == "" and not seen["project"] and not seen["network"]
     assert seen["torch_preloaded"], "the point of the nursery: torch is imported before the run starts"
-    assert seen["tmp"] == [parent.home.name] and seen["shm"] == []  # only the path down to its own folder
+    assert seen["tmp"] == top_of_tmp(parent) and seen["shm"] == []  # only the paths down to its own folder
     assert process.cpu_s > 0
 
 
@@ -92,7 +98,7 @@ def test_nothing_of_a_run_outlives_it(parent):
     code, out, err, _, _ = run_in(parent, REPORT, "/nowhere")
     assert code == 0, err
     seen = json.loads(out)
-    assert seen["tmp"] == [parent.home.name] and seen["shm"] == []  # the last run's planted files are gone
+    assert seen["tmp"] == top_of_tmp(parent) and seen["shm"] == []  # the last run's planted files are gone
     assert seen["processes"] == [1, 2]
     sleepers = _still_running("sleep\x00300\x00")
     assert sleepers == [], f"the background process a run started must die with the run: {sleepers}"
@@ -162,7 +168,7 @@ print("SELF", seen_here)
 LOOK = """
 import glob, os, numpy, course.checks
 leftovers = {"tmp": os.path.exists("/tmp/planted.txt"), "home": os.path.exists(os.path.expanduser("~/planted.txt")),
-             "near": glob.glob("../../**/planted.txt", recursive=True) + glob.glob("/tmp/**/planted.txt", recursive=True),
+             "near": glob.glob("/tmp/course-nursery-*/**/planted.txt", recursive=True),
              "env": os.environ.get("PLANTED"), "numpy": getattr(numpy, "PLANTED", None),
              "course": getattr(course.checks, "PLANTED", None),
              "sleepers": [p for p in os.listdir("/proc") if p.isdigit() and "302" in open(f"/proc/{p}/cmdline").read()]}
