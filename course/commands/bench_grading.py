@@ -70,7 +70,6 @@ def breakdown(course: Path, report) -> dict:
     Everything else (Python and library start-up, the probe process re-running the cells, nbgrader's steps,
     the gradebook write) is overhead.
     """
-    write = statistics.mean(report.write_seconds) if report.write_seconds else 0.0
     table = {}
     for assignment in sorted({t["assignment"] for t in report.timings}):
         tasks = [t for t in report.timings if t["assignment"] == assignment]
@@ -83,9 +82,9 @@ def breakdown(course: Path, report) -> dict:
             "tasks": len(tasks),
             "task_s": {k: statistics.mean(v) for k, v in sorted(by_kind.items())},
             **{f"{phase}_s": statistics.mean(t[f"{phase}_s"] for t in tasks) for phase in PHASES},
-            "write_s": write,
+            "write_s": statistics.mean(t["write_s"] for t in tasks),
             "floor_s": statistics.mean(floors),
-            "overhead_s": statistics.mean(t["task_s"] + write - f for t, f in zip(tasks, floors)),
+            "overhead_s": statistics.mean(t["task_s"] + t["write_s"] - f for t, f in zip(tasks, floors)),
             "stalls": sum(len(t["stalls"]) for t in tasks),
             "longest_wait_s": max((w for t in tasks for _, w in t["waits"]), default=0.0),
         }

@@ -283,7 +283,8 @@ def _collect(book, result: dict, report: Report, written: set, on_result: Callab
     written.add(key)
     report.graded += 1
     report.timings.append(dict(result["timing"], assignment=result["assignment"], student=result["student"],
-                               worker_pid=result["worker_pid"], worker_job=result.get("worker_job")))
+                               worker_pid=result["worker_pid"], worker_job=result.get("worker_job"),
+                               write_s=book.write_seconds[-1]))
     report.problems.extend((*where, line) for line in result["problems"])
     on_result(result)
 
