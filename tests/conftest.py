@@ -32,7 +32,7 @@ def xdist_group(path: Path) -> str:
     return "grading" if GRADING in path.parents else re.sub(r"\W", "_", str(path.relative_to(ROOT)))
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         item.add_marker(pytest.mark.xdist_group(xdist_group(item.path)))
