@@ -156,30 +156,6 @@ def _captured_log():
             each.removeHandler(handler)
 
 
-class _Timer:
-    """Seconds spent in one method of a class, summed over a task (here: executing the notebook)."""
-
-    def __init__(self, cls, name: str):
-        self.cls, self.name, self.seconds = cls, name, 0.0
-
-    def __enter__(self):
-        original = self.original = getattr(self.cls, self.name)
-        timer = self
-
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return original(*args, **kwargs)
-            finally:
-                timer.seconds += time.perf_counter() - start
-
-        setattr(self.cls, self.name, timed)
-        return self
-
-    def __exit__(self, *exc):
-        setattr(self.cls, self.name, self.original)
-
-
 def _read_back(db_url: str, assignment: str, student: str, graded_dir: Path, has_timestamp: bool) -> dict | None:
     """What nbgrader recorded for the submission in the scratch gradebook (None: nothing at all)."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -221,7 +197,7 @@ def grade(task: dict, bundle: dict) -> dict:
               "worker_pid": os.getpid(), "worker_job": os.environ.get("SLURM_JOB_ID"), "submission": None,
               "files": {}, "problems": [], "log": ""}
     scratch = Path(tempfile.mkdtemp(prefix="course-task-", dir=nursery.lanes()))
-    nbgrader_s = execute_s = 0.0
+    nbgrader_s = 0.0
     try:
         if bundle["assignment"] != assignment:
             raise ValueError(f"the task is for {assignment} but its bundle is {bundle['assignment']}'s")
@@ -231,7 +207,7 @@ def grade(task: dict, bundle: dict) -> dict:
             result["problems"].append(f"this worker cannot create the sandbox, so it grades nothing: {unsafe}\n"
                                       f"{sandbox.OFF_HINT}")
             result["crashed"] = True
-            return _timed(result, start, cpu_start, 0.0, 0.0)
+            return _timed(result, start, cpu_start, 0.0)
         source = _bundle_dir(bundle)
         shutil.copy(source / "nbgrader_config.py", scratch / "nbgrader_config.py")
         shutil.copytree(source / "source", scratch / "source")
@@ -254,12 +230,11 @@ def grade(task: dict, bundle: dict) -> dict:
                     gradebook.update_or_create_submission(assignment, student, extension=task["extension"])
             nbgrader_start = time.perf_counter()
             try:
-                with _Timer(_execute_class(), "preprocess") as timer:
-                    _autograde(scratch, assignment, student, logger)
+                _autograde(scratch, assignment, student, logger)
             except Exception as error:  # noqa: BLE001 (nbgrader has logged why; the class goes on)
                 if type(error).__name__ != "NbGraderException":
                     logger.error("grading stopped: %s", "".join(traceback.format_exception_only(error)).strip())
-            nbgrader_s, execute_s = time.perf_counter() - nbgrader_start, timer.seconds
+            nbgrader_s = time.perf_counter() - nbgrader_start
             graded = scratch / "autograded" / student / assignment
             result["submission"] = _read_back(db_url, assignment, student, graded, "timestamp.txt" in task["files"])
             result["files"] = _regular_files(graded)
@@ -271,28 +246,24 @@ def grade(task: dict, bundle: dict) -> dict:
         result["crashed"] = True
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    return _timed(result, start, cpu_start, nbgrader_s, execute_s)
+    return _timed(result, start, cpu_start, nbgrader_s)
 
 
-def _timed(result: dict, start: float, cpu_start: float, nbgrader_s: float, execute_s: float) -> dict:
-    """The task's seconds by phase: `startup` (kernel launch until ready), `cells` (the notebook as the
+def _timed(result: dict, start: float, cpu_start: float, nbgrader_s: float) -> dict:
+    """The task's seconds by phase: `execute` (nbgrader's executor, all of the below but the probes),
+    `startup` (kernel launch until ready), `cells` (the notebook as the
     grader waited for it; `code` is the kernel's own time in the cells), `probes` (the trusted verdict's
     sandboxed run; `probe_calls` the calls alone), nbgrader's own steps, and CPU with the sandboxes' share."""
     watch = stopwatch.current
-    phases = {name: watch.seconds.get(name, 0.0) for name in ("startup", "cells", "code", "probes", "probe_calls")}
+    phases = {name: watch.seconds.get(name, 0.0) for name in ("execute", "startup", "cells", "code", "probes",
+                                                             "probe_calls")}
     own_cpu = _cpu() - cpu_start
-    result["timing"] = {"task_s": time.perf_counter() - start, "nbgrader_s": nbgrader_s, "execute_s": execute_s,
+    result["timing"] = {"task_s": time.perf_counter() - start, "nbgrader_s": nbgrader_s,
                         **{f"{name}_s": seconds for name, seconds in phases.items()},
                         "nbgrader_own_s": max(0.0, nbgrader_s - phases["startup"] - phases["cells"] - phases["probes"]),
                         "cpu_s": own_cpu + watch.sandbox_cpu_s, "sandbox_cpu_s": watch.sandbox_cpu_s,
                         "waits": list(watch.waits), "stalls": watch.stalls()}
     return result
-
-
-def _execute_class():
-    from ..run.execute import SandboxedExecute
-
-    return SandboxedExecute
 
 
 def _autograde(scratch: Path, assignment: str, student: str, logger: logging.Logger) -> None:

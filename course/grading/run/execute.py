@@ -101,7 +101,8 @@ class SandboxedExecute(Execute):
         require()
         if sandbox_off():
             warn_unsandboxed(self.log)
-        return super().preprocess(nb, resources, km)
+        with stopwatch.current.phase("execute"):
+            return super().preprocess(nb, resources, km)
 
     async def async_start_new_kernel(self, **kwargs):
         with stopwatch.current.phase("startup"):
