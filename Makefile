@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
 .PHONY: all system system-test install data release demo autograde feedback grades collect-lms handout lab lint test bench bench-grading clean \
-	proxy roster hub
+	proxy roster hub report bench-report
 
 all: system release demo autograde feedback grades
 	$(PY) -m course.grading.semester.demo check
@@ -69,6 +69,10 @@ collect-lms: install
 handout: install
 	$(PY) -m course.commands.handout
 
+# The instructor's class report in reports/ (docs/instructors.md, "The class report"); reads, never changes, grades.
+report: install
+	$(PY) -m course.commands.report
+
 lab: install data
 	$(PY) -m course.commands.lab
 
@@ -118,6 +122,10 @@ bench-grading: install data
 	$(PY) -m course.commands.bench_grading $(if $(STUDENTS),--students $(STUDENTS)) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(ONLY),--only $(ONLY)) $(if $(filter 1 yes true,$(QUICK)),--quick)
 
+# The report's similarity threshold on a generated class (recall, false pairs) and its timings at 500 students.
+bench-report: install
+	$(PY) -m course.commands.bench_report
+
 clean:
 	rm -rf autograded/*/ feedback submitted downloaded gradebook.db grades.csv grades-canvas.csv grades-moodle.csv \
-		handout .pytest_cache
+		handout reports .pytest_cache

@@ -26,7 +26,7 @@ DEFAULT_OUTPUT = PROJECT_ROOT / "handout" / "cnn-course-handout.zip"
 # Of course/commands/, only `make lab` is a student's.
 STUDENT_COMMANDS = ("__init__.py", "lab.py")
 # Packages of requirements.txt that only the instructor's tests and grading use.
-INSTRUCTOR_ONLY = {"nbval", "pytest", "playwright", "dask", "ruff"}
+INSTRUCTOR_ONLY = {"nbval", "pytest", "playwright", "dask", "ruff", "copydetect"}
 # The grader's per-cell default (course.grading.run.sandbox.cell_timeout); Validate uses the same.
 CELL_TIMEOUT = 120
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")

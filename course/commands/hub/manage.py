@@ -40,7 +40,7 @@ CONFIG_FILE = Path(__file__).with_name("jupyterhub_config.py")
 PROXY = PROJECT_ROOT / ".hub-proxy" / "node_modules" / ".bin" / "configurable-http-proxy"
 GROUP = "cnn-course"
 # The checkout's parts a student must not read: solutions and hidden tests, their history, and grades.
-PRIVATE = ("source", ".git", "gradebook.db", "submitted", "autograded", "feedback", "downloaded", "roster.csv",
+PRIVATE = ("source", ".git", "gradebook.db", "submitted", "autograded", "feedback", "downloaded", "reports", "roster.csv",
            "grades.csv", "grades-canvas.csv", "grades-moodle.csv")
 # What the hub's course copy takes from the checkout, on every `roster` and `start`.
 SYNCED = ("source", "nbgrader_config.py")
