@@ -1,7 +1,7 @@
 """A generated class to calibrate the similarity threshold on: independent answers and planted copies.
 
 Independent students answer each exercise with the solution, a fair answer (source/<a>/fair.py), a
-catalogued mistake (mistakes.py) or nothing; many of them hand in the same catalogue answer, as real
+catalogued mistake (mistakes.py); many of them hand in the same catalogue answer, as real
 students write the same short expected code. What makes a real submission a student's own (their
 exploration, their helper code) is modelled by a block of a few self-contained statements drawn at
 random for each student and typed into one of their solution cells. A planted copy takes another
@@ -51,11 +51,13 @@ def own_block(rng: random.Random, names=None) -> list:
     return block
 
 
-def answer_pool(root, assignment: str) -> dict:
-    """solution cell -> the catalogue's answers to it (solution, fair answers, mistakes, the blank stub)."""
+def answer_pool(root, assignment: str, mistakes: bool = True) -> dict:
+    """solution cell -> the catalogue's answers to it: the solution (twice: the most common), the fair
+    answers and, with `mistakes`, the catalogued mistakes."""
     solutions = solution_answers(root / "source" / assignment / f"{assignment}.ipynb")
-    pool = {cell: [code, code] for cell, code in solutions.items()}  # the solution twice: the most common
-    for entry in catalogues.fair_answers(assignment, root) + catalogues.mistakes(assignment, root):
+    pool = {cell: [code, code] for cell, code in solutions.items()}
+    extra = catalogues.mistakes(assignment, root) if mistakes else []
+    for entry in catalogues.fair_answers(assignment, root) + extra:
         pool.setdefault(entry["cell"], []).append(entry["code"])
     return pool
 

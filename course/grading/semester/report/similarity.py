@@ -22,7 +22,7 @@ from copydetect.utils import highlight_overlap
 
 THRESHOLD = 0.6
 NOISE, GUARANTEE = 15, 20  # copydetect's k-gram length and guarantee, in characters of normalised code
-MIN_OVERLAP = 40  # matching normalised characters below which a pair is not worth a look
+MIN_OVERLAP = 60  # matching normalised characters below which a pair is not worth a look (a shared short answer)
 COMMON_SHARE, COMMON_MIN = 0.05, 4  # code found in this share of the class (and at least so many) is common
 
 
@@ -86,12 +86,13 @@ def compare(codes: dict, boilerplate_code: str = "", threshold: float = THRESHOL
     candidates = {pair for students in holders.values() for pair in itertools.combinations(sorted(students), 2)}
     pairs = []
     for a, b in sorted(candidates):
-        overlap, shares, slices = compare_files(prints[a], prints[b])
-        similarity = float(max(shares))
+        overlap, copied, slices = compare_files(prints[a], prints[b])
+        shares = tuple(float(share) for share in copied)
+        similarity = max(shares)
         if overlap >= MIN_OVERLAP and similarity >= threshold:
             code = tuple(highlight_overlap(prints[s].raw_code, cut, "<mark>", "</mark>", escape_html=True)[0]
                          for s, cut in ((a, slices[0]), (b, slices[1])))
-            pairs.append(Pair(a, b, similarity, tuple(float(x) for x in shares), int(overlap), code))
+            pairs.append(Pair(a, b, similarity, shares, int(overlap), code))
         if progress:
             progress()
     return sorted(pairs, key=lambda p: (-p.similarity, p.first, p.second))
