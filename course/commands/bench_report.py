@@ -38,23 +38,23 @@ from ..paths import ASSIGNMENTS, PROJECT_ROOT
 THRESHOLDS = (0.4, 0.5, 0.6, 0.7, 0.8)
 
 
-def calibrate(assignment: str, size: int, seed: int) -> tuple:
+def calibrate(assignment: str, size: int, seed: int, known: bool) -> tuple:
     """(similarities of the planted pairs, similarities of every other pair found) on one generated class."""
     students = calibration.generated_class(PROJECT_ROOT, assignment, size, max(1, size // 10), seed)
-    found = similarity.compare(calibration.sources(students), similarity.release_code(PROJECT_ROOT, assignment),
+    found = similarity.compare(calibration.sources(students), similarity.boilerplate(PROJECT_ROOT, assignment, known),
                                threshold=0.0)
     by_pair = {(p.first, p.second): p.similarity for p in found}
     planted = calibration.planted(students)
     return [by_pair.get(pair, 0.0) for pair in planted], [v for k, v in by_pair.items() if k not in planted]
 
 
-def catalogue_only(assignment: str, size: int, seed: int, mistakes: bool) -> int:
+def catalogue_only(assignment: str, size: int, seed: int, mistakes: bool, known: bool) -> int:
     """Pairs flagged among students who hand in catalogue answers only: correct ones (solutions, fair
     answers), and with `mistakes` the catalogued mistakes too."""
     rng = random.Random(seed)
     pool = calibration.answer_pool(PROJECT_ROOT, assignment, mistakes)
     codes = {f"c{n:03d}": "\n\n".join(rng.choice(pool[c]) for c in sorted(pool)) for n in range(size)}
-    return len(similarity.compare(codes, similarity.release_code(PROJECT_ROOT, assignment)))
+    return len(similarity.compare(codes, similarity.boilerplate(PROJECT_ROOT, assignment, known)))
 
 
 def synthetic_gradebook(root: Path, students: int, seed: int = 0) -> None:
@@ -113,6 +113,29 @@ def synthetic_gradebook(root: Path, students: int, seed: int = 0) -> None:
     engine.dispose()
 
 
+def calibration_table(args, known: bool) -> None:
+    planted, independent, correct_pairs, catalogue_pairs = [], [], 0, 0
+    for assignment in ASSIGNMENTS:
+        for seed in range(args.seeds):
+            found = calibrate(assignment, args.class_size, seed, known)
+            planted += found[0]
+            independent += found[1]
+            correct_pairs += catalogue_only(assignment, args.class_size, seed, False, known)
+            catalogue_pairs += catalogue_only(assignment, args.class_size, seed, True, known)
+    print(f"    planted pairs: {len(planted)}, lowest similarities {sorted(round(float(v), 2) for v in planted)[:5]}")
+    print(f"    independent pairs with shared uncommon code: {len(independent)}, highest "
+          f"{sorted((round(float(v), 2) for v in independent), reverse=True)[:5]}")
+    for threshold in THRESHOLDS:
+        mark = "  <- in use" if threshold == similarity.THRESHOLD else ""
+        print(f"    threshold {threshold:.2f}: recall {sum(v >= threshold for v in planted) / len(planted):.1%} "
+              f"({sum(v >= threshold for v in planted)}/{len(planted)}), false pairs "
+              f"{sum(v >= threshold for v in independent)}{mark}")
+    classes = f"{args.seeds} x {len(ASSIGNMENTS)} classes of {args.class_size}"
+    print(f"    classes of independent correct answers only (solutions and fair answers drawn per exercise, "
+          f"no copies; {classes}): {correct_pairs} pairs flagged")
+    print(f"    the same with the catalogued mistakes drawn too ({classes}): {catalogue_pairs} pairs flagged", flush=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=500)
@@ -123,32 +146,14 @@ def main(argv=None) -> int:
 
     print(f"1. calibration: {args.seeds} generated classes of {args.class_size} per assignment, "
           f"{max(1, args.class_size // 10)} planted copies in each")
-    planted, independent, correct_pairs, catalogue_pairs = [], [], 0, 0
-    for assignment in ASSIGNMENTS:
-        for seed in range(args.seeds):
-            found = calibrate(assignment, args.class_size, seed)
-            planted += found[0]
-            independent += found[1]
-            correct_pairs += catalogue_only(assignment, args.class_size, seed, mistakes=False)
-            catalogue_pairs += catalogue_only(assignment, args.class_size, seed, mistakes=True)
-        print(f"  {assignment}: done", flush=True)
-    print(f"  planted pairs: {len(planted)}, lowest similarities {sorted(round(float(v), 2) for v in planted)[:5]}")
-    print(f"  independent pairs with shared uncommon code: {len(independent)}, highest "
-          f"{sorted((round(float(v), 2) for v in independent), reverse=True)[:5]}")
-    for threshold in THRESHOLDS:
-        mark = "  <- in use" if threshold == similarity.THRESHOLD else ""
-        print(f"  threshold {threshold:.2f}: recall {sum(v >= threshold for v in planted) / len(planted):.1%} "
-              f"({sum(v >= threshold for v in planted)}/{len(planted)}), false pairs "
-              f"{sum(v >= threshold for v in independent)}{mark}")
-    classes = f"{args.seeds} x {len(ASSIGNMENTS)} classes of {args.class_size}"
-    print(f"  independent correct answers only (solutions and fair answers, no copies; {classes}): "
-          f"{correct_pairs} pairs flagged")
-    print(f"  catalogue answers with the mistakes too (two students who made the same unusual mistake in the same "
-          f"words look alike; {classes}): {catalogue_pairs} pairs flagged")
+    for known in (True, False):
+        print("  boilerplate: the release and the catalogues' answers (as make report does)" if known else
+              "  boilerplate: the release only (the catalogues' answers compared like any code)")
+        calibration_table(args, known)
 
     students = calibration.generated_class(PROJECT_ROOT, args.assignment, args.students, args.students // 10, 7)
     started = time.perf_counter()
-    found = similarity.compare(calibration.sources(students), similarity.release_code(PROJECT_ROOT, args.assignment))
+    found = similarity.compare(calibration.sources(students), similarity.boilerplate(PROJECT_ROOT, args.assignment))
     seconds = time.perf_counter() - started
     planted_pairs = calibration.planted(students)
     hits = sum((p.first, p.second) in planted_pairs for p in found)

@@ -21,6 +21,7 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HIDDEN_PREFIX = "checked outside your notebook: "
 # The lines of a visible check that show one student's own values (course.checks.check_value).
 OWN_VALUES = re.compile(r"^\s*(input|expected|yours):")
+LABEL = re.compile(r"^\s*[a-z][a-z ]*:")
 NUMPY_SCALAR = re.compile(r"\b(?:np|numpy)\.\w+\(([^()]*)\)")
 INNERMOST_BRACKETS = re.compile(r"\[[^\[\]]*\]")
 QUOTED = re.compile(r"'[^'\n]*'|\"[^\"\n]*\"|`[^`\n]*`")
@@ -33,7 +34,13 @@ def normalise(message: str) -> str:
     """One reason for everyone who made this mistake: values, arrays and names become placeholders."""
     message = ANSI.sub("", message)
     hidden = message.startswith(HIDDEN_PREFIX)
-    lines = [line for line in message.removeprefix(HIDDEN_PREFIX).splitlines() if not OWN_VALUES.match(line)]
+    lines, skipping = [], False
+    for line in message.removeprefix(HIDDEN_PREFIX).splitlines():
+        if OWN_VALUES.match(line) or (skipping and not LABEL.match(line)):
+            skipping = True  # an array's repr continues on the lines below its label
+            continue
+        skipping = False
+        lines.append(line)
     text = " ".join(line.strip() for line in lines)
     text = NUMPY_SCALAR.sub(r"\1", text)
     while INNERMOST_BRACKETS.search(text):

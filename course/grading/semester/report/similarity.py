@@ -2,9 +2,10 @@
 
 Each student's solution cells of an assignment become one Python source. copydetect replaces names,
 strings and comments by placeholders before fingerprinting, so renamed variables and rewritten comments
-do not hide a copy. Two kinds of shared code say nothing about copying and are dropped before pairs are
-compared: the released notebook's code (what everybody was given), and code that many students wrote
-alike (the expected answer to a short exercise), as MOSS does with passages found in many programs.
+do not hide a copy. Three kinds of shared code say nothing about copying and are dropped before pairs are
+compared: the released notebook's code (what everybody was given), the answers the course knows students
+write independently (the solutions, fair answers and catalogued mistakes of source/<assignment>/), and
+code that many students wrote alike, as MOSS does with passages found in many programs.
 A pair is listed when the matching code covers at least THRESHOLD of either student's remaining code
 (calibrated by `python -m course.commands.bench_report`; docs/instructors.md says how to read a pair).
 """
@@ -20,7 +21,10 @@ import nbformat
 from copydetect import CodeFingerprint, compare_files
 from copydetect.utils import highlight_overlap
 
-THRESHOLD = 0.6
+from ...verdicts import catalogues
+from ..submissions import solution_answers
+
+THRESHOLD = 0.5
 NOISE, GUARANTEE = 15, 20  # copydetect's k-gram length and guarantee, in characters of normalised code
 MIN_OVERLAP = 60  # matching normalised characters below which a pair is not worth a look (a shared short answer)
 COMMON_SHARE, COMMON_MIN = 0.05, 4  # code found in this share of the class (and at least so many) is common
@@ -50,6 +54,20 @@ def release_code(root: Path, assignment: str) -> str:
         notebook = nbformat.read(str(path), as_version=4)
         parts += [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     return "\n\n".join(parts)
+
+
+def known_answers(root: Path, assignment: str) -> str:
+    """The answers students are known to write independently: the solutions, the fair answers and the
+    catalogued mistakes (source/<assignment>/). Three students handing in the same fair answer is no copy."""
+    solutions = solution_answers(Path(root) / "source" / assignment / f"{assignment}.ipynb") \
+        if (Path(root) / "source" / assignment / f"{assignment}.ipynb").is_file() else {}
+    entries = catalogues.fair_answers(assignment, root) + catalogues.mistakes(assignment, root)
+    return "\n\n".join([*solutions.values(), *(entry["code"] for entry in entries)])
+
+
+def boilerplate(root: Path, assignment: str, known: bool = True) -> str:
+    """What a shared passage must not be found in: the release, and (`known`) the catalogues' answers."""
+    return release_code(root, assignment) + ("\n\n" + known_answers(root, assignment) if known else "")
 
 
 def submissions(root: Path, assignment: str) -> dict:
@@ -99,4 +117,4 @@ def compare(codes: dict, boilerplate_code: str = "", threshold: float = THRESHOL
 
 
 def assignment_pairs(root: Path, assignment: str, threshold: float = THRESHOLD) -> list:
-    return compare(submissions(root, assignment), release_code(root, assignment), threshold)
+    return compare(submissions(root, assignment), boilerplate(root, assignment), threshold)
