@@ -122,7 +122,9 @@ def test_the_build_refuses_a_release_that_holds_solution_markers(tmp_path):
                                                                   "course/commands/lab.py"]:
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes((ROOT / path).read_bytes())
-    handout.contents(tmp_path)  # a faithful copy builds
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "index.html").write_text("the class report names students")
+    assert not [p for p in handout.contents(tmp_path) if "reports" in p]  # a faithful copy builds, without the report
     leaky = tmp_path / "release" / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb"
     leaky.write_text(leaky.read_text().replace("# YOUR CODE HERE", "### BEGIN SOLUTION", 1))
     with pytest.raises(handout.HandoutError, match="BEGIN SOLUTION"):

@@ -11,6 +11,7 @@ from html import escape
 from pathlib import Path
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -45,7 +46,12 @@ def exercise_plot(figures: statistics.ExerciseFigures, folder: Path, name: str) 
     """Histogram of the scores beside the mean share of the points per fifth of the class."""
     figure, (left, right) = plt.subplots(1, 2, figsize=(7, 2.4))
     top = figures.exercise.max_score or 1
-    left.hist(figures.scores, bins=min(10, max(2, int(top) + 1)), range=(0, top), color="#4c78a8")
+    values, counts = np.unique(np.round(figures.scores, 2), return_counts=True)
+    if len(values) <= 12:  # a few possible scores: one bar each, on its value
+        left.bar(values, counts, width=top / 12, color="#4c78a8")
+        left.set_xlim(-top / 12, top * 13 / 12)
+    else:
+        left.hist(figures.scores, bins=10, range=(0, top), color="#4c78a8")
     left.set(xlabel="points", ylabel="submissions", title="scores")
     shares = [0 if math.isnan(v) else v for v in figures.fifths]
     right.bar(range(1, len(shares) + 1), shares, color="#f58518")
