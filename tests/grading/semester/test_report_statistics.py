@@ -47,3 +47,18 @@ def test_discrimination_and_fifths():
     assert statistics.discrimination(scores, rest) == pytest.approx(np.corrcoef(scores, rest)[0, 1])
     assert statistics.discrimination(np.ones(10), rest) is None
     assert statistics.fifths(scores, rest + scores, 2) == pytest.approx([0, 0.5, 0.75, 1, 1])
+
+
+@pytest.mark.postgres
+def test_a_postgresql_gradebook_gives_the_same_figures_as_sqlite(postgres_url, tmp_path, monkeypatch):
+    shutil.copytree(ROOT / "release", tmp_path / "release")
+    figures = []
+    for url in ("", postgres_url):
+        monkeypatch.setenv(database.ENV_DB_URL, url)
+        bench_report.synthetic_gradebook(tmp_path, 12, seed=5)
+        found = statistics.course_figures(statistics.read(tmp_path))
+        for figure in found:  # the ledger's REAL is single precision on PostgreSQL
+            figure.grading_seconds = [round(seconds, 2) for seconds in figure.grading_seconds]
+        figures.append(repr(found))  # repr: nan equals nan
+    assert (tmp_path / "gradebook.db").is_file()
+    assert figures[0] == figures[1]
