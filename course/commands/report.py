@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from tqdm import tqdm
+
 from ..grading.engine import database
 from ..grading.semester.report import render
 from ..paths import PROJECT_ROOT
@@ -31,7 +33,7 @@ def main(argv=None) -> int:
         return 1
     output = args.output or args.root / "reports"
     print(f"class report from {database.shown(url)} and {args.root / 'autograded'}:")
-    index = render.write(args.root, output, similar=not args.no_similarity)
+    index = render.write(args.root, output, similar=not args.no_similarity, progress=True, say=tqdm.write)
     print(f"report written to {index} (readable by this account only; open it in a browser, or in "
           f"JupyterLab's file browser on the instructor's hub server)")
     return 0

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from html import escape
 from pathlib import Path
 
@@ -148,12 +149,14 @@ def private_folder(path: Path) -> Path:
     return path
 
 
-def write(root: Path, output: Path, *, similar: bool = True, say=print) -> Path:
+def write(root: Path, output: Path, *, similar: bool = True, say=print, progress: bool = False) -> Path:
     """The whole report into `output`; returns its index page."""
+    from tqdm import tqdm
+
     output = private_folder(Path(output))
     book = statistics.read(root)
     figures = statistics.course_figures(book)
-    for f in figures:
+    for f in tqdm(figures, desc="assignments", unit="", file=sys.stderr, disable=not progress):
         found = reasons_module.assignment_reasons(root, f.name, book.grades)
         pairs = similarity.assignment_pairs(root, f.name) if similar else None
         (output / f"{f.name}.html").write_text(assignment_page(root, output, f, found, pairs))

@@ -91,7 +91,7 @@ def common_hashes(prints: dict, boilerplate: set) -> set:
     return {h for h, n in frequency.items() if n >= limit}
 
 
-def compare(codes: dict, boilerplate_code: str = "", threshold: float = THRESHOLD, progress=None) -> list:
+def compare(codes: dict, boilerplate_code: str = "", threshold: float = THRESHOLD) -> list:
     """The pairs of `codes` (student -> source) at or above `threshold`, most similar first."""
     boilerplate = set(fingerprint("release", boilerplate_code).hashes) if boilerplate_code.strip() else set()
     first = {s: fingerprint(s, c, boilerplate) for s, c in codes.items()}
@@ -111,8 +111,6 @@ def compare(codes: dict, boilerplate_code: str = "", threshold: float = THRESHOL
             code = tuple(highlight_overlap(prints[s].raw_code, cut, "<mark>", "</mark>", escape_html=True)[0]
                          for s, cut in ((a, slices[0]), (b, slices[1])))
             pairs.append(Pair(a, b, similarity, shares, int(overlap), code))
-        if progress:
-            progress()
     return sorted(pairs, key=lambda p: (-p.similarity, p.first, p.second))
 
 
