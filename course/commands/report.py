@@ -5,7 +5,7 @@ of them. The report names students, so its folder is readable by the account tha
 it is never part of the students' handout. docs/instructors.md (section "The class report") explains
 each figure and how to read a pair of similar submissions.
 
-`python -m course.commands.report [--root COURSE] [--output FOLDER] [--no-similarity]`
+`python -m course.commands.report [--root COURSE] [--output FOLDER] [--assignment A ...] [--no-similarity]`
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def main(argv=None) -> int:
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="the course folder")
     parser.add_argument("--output", type=Path, help="where to write it (default: ROOT/reports)")
     parser.add_argument("--no-similarity", action="store_true", help="skip the similar-submissions check")
+    parser.add_argument("--assignment", action="append", help="only these assignments (default: every graded one)")
     args = parser.parse_args(argv)
     url = database.db_url(args.root)
     if database.is_sqlite(url) and not (args.root / "gradebook.db").is_file():
@@ -33,7 +34,8 @@ def main(argv=None) -> int:
         return 1
     output = args.output or args.root / "reports"
     print(f"class report from {database.shown(url)} and {args.root / 'autograded'}:")
-    index = render.write(args.root, output, similar=not args.no_similarity, progress=True, say=tqdm.write)
+    index = render.write(args.root, output, similar=not args.no_similarity, progress=True, say=tqdm.write,
+                         assignments=args.assignment)
     print(f"report written to {index} (readable by this account only; open it in a browser, or in "
           f"JupyterLab's file browser on the instructor's hub server)")
     return 0

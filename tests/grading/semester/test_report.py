@@ -26,11 +26,15 @@ ASSIGNMENT = report_class.ASSIGNMENT
 
 
 @pytest.fixture(scope="module")
-def written_report(report_course, tmp_path_factory):
+def written_report(report_course):
+    """The report of 01_convolution, in a folder every account may enter (so that only the report's own
+    modes keep another account out)."""
     course, planted = report_course
-    output = tmp_path_factory.mktemp("report") / "reports"
-    render.write(course, output, say=lambda line: None)
-    return course, planted, output
+    shared = Path(tempfile.mkdtemp(prefix="report-", dir="/tmp"))
+    os.chmod(shared, 0o755)
+    render.write(course, shared / "reports", say=lambda line: None, assignments=[ASSIGNMENT])
+    yield course, planted, shared / "reports"
+    shutil.rmtree(shared, ignore_errors=True)
 
 
 def gradebook_scores(course) -> dict:
@@ -145,25 +149,18 @@ def test_the_report_renders_in_chromium_with_every_picture_loaded(written_report
 def test_another_account_cannot_read_the_report(written_report):
     if os.geteuid() != 0:
         pytest.skip("switching to another account needs root (as in CI)")
-    course, _, _ = written_report
-    shared = Path(tempfile.mkdtemp(prefix="report-perm-", dir="/tmp"))
-    try:
-        os.chmod(shared, 0o755)
-        (shared / "control.txt").write_text("anyone may read this")
-        os.chmod(shared / "control.txt", 0o644)
-        render.write(course, shared / "reports", similar=False, say=lambda line: None)
-        code = ("import sys\nfor p in sys.argv[1:]:\n    try:\n        open(p).read(); print(p, 'read')\n"
-                "    except PermissionError:\n        print(p, 'denied')")
-        nobody = 65534
-        result = subprocess.run(["/usr/bin/python3", "-I", "-c", code, str(shared / "control.txt"),
-                                 str(shared / "reports" / "index.html"), str(shared / "reports" / "img" / "scores.png")],
-                                capture_output=True, text=True, check=True, cwd="/",
-                                preexec_fn=lambda: (os.setgid(nobody), os.setuid(nobody)))
-        assert result.stdout.split("\n")[0].endswith("read"), result.stdout  # the folder above is open to all
-        assert re.findall(r"(\S+) denied", result.stdout) == [str(shared / "reports" / "index.html"),
-                                                               str(shared / "reports" / "img" / "scores.png")]
-    finally:
-        shutil.rmtree(shared, ignore_errors=True)
+    _, _, output = written_report
+    control = output.parent / "control.txt"
+    control.write_text("anyone may read this")
+    os.chmod(control, 0o644)
+    code = ("import sys\nfor p in sys.argv[1:]:\n    try:\n        open(p).read(); print(p, 'read')\n"
+            "    except PermissionError:\n        print(p, 'denied')")
+    nobody = 65534
+    result = subprocess.run(["/usr/bin/python3", "-I", "-c", code, str(control), str(output / "index.html"),
+                             str(output / "img" / "scores.png")], capture_output=True, text=True, check=True, cwd="/",
+                            preexec_fn=lambda: (os.setgid(nobody), os.setuid(nobody)))
+    assert result.stdout.split("\n")[0].endswith("read"), result.stdout  # the folder above is open to all
+    assert re.findall(r"(\S+) denied", result.stdout) == [str(output / "index.html"), str(output / "img" / "scores.png")]
 
 
 def test_make_report_refuses_a_course_without_a_gradebook(tmp_path, monkeypatch):

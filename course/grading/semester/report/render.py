@@ -149,13 +149,14 @@ def private_folder(path: Path) -> Path:
     return path
 
 
-def write(root: Path, output: Path, *, similar: bool = True, say=print, progress: bool = False) -> Path:
-    """The whole report into `output`; returns its index page."""
+def write(root: Path, output: Path, *, similar: bool = True, say=print, progress: bool = False,
+          assignments=None) -> Path:
+    """The report into `output` (of every assignment with grades, or of `assignments`); returns its index page."""
     from tqdm import tqdm
 
     output = private_folder(Path(output))
     book = statistics.read(root)
-    figures = statistics.course_figures(book)
+    figures = [f for f in statistics.course_figures(book) if assignments is None or f.name in assignments]
     for f in tqdm(figures, desc="assignments", unit="", file=sys.stderr, disable=not progress):
         found = reasons_module.assignment_reasons(root, f.name, book.grades)
         pairs = similarity.assignment_pairs(root, f.name) if similar else None
