@@ -10,10 +10,12 @@ its own answers; the cells are not run a second time.
 
 The separate process never ran the test cells, so their names (a visible test's helper, a hidden test's
 reference) never reached a probe. Here they ran in the kernel: `watch_tests` notes which cells are tests,
-and the copy puts back what each test cell bound before it calls the probes.
+and the copy puts back what each test cell bound before it calls the probes, unless a student's cell bound
+that name again since.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import os
@@ -50,9 +52,34 @@ def watch_tests(digests: list[str]) -> None:
     events.register("post_run_cell", _after_cell)
 
 
+def _bound_by(source: str) -> set[str]:
+    """Every name a cell's code may bind or delete (generously: a name bound inside a function counts too)."""
+    try:
+        tree = ast.parse(_shell().transform_cell(source))
+    except Exception:  # noqa: BLE001 (code that does not parse binds nothing)
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.Global):
+            names.update(node.names)
+    return names
+
+
 def _before_cell(info) -> None:
     global _before
-    _before = dict(_shell().user_ns) if digest(info.raw_cell or "") in _tests else None
+    source = info.raw_cell or ""
+    if digest(source) in _tests:
+        _before = dict(_shell().user_ns)
+        return
+    _before = None
+    for name in _bound_by(source):  # the student bound it again, perhaps to the very same object (an import)
+        _bound_by_tests.pop(name, None)
 
 
 def _after_cell(result) -> None:

@@ -18,7 +18,7 @@ def collect_token(ns, data):
 
 
 def collect_names(ns, data):
-    return [ns["TOKEN"], "_helper" in ns, ns.get("shared")]
+    return [ns["TOKEN"], "_helper" in ns, ns.get("shared"), ns["sqrt"](4.0)]
 
 
 def collect_forever(ns, data):
@@ -55,8 +55,8 @@ def ran(tmp_path_factory):
     work.mkdir()
     notebook = new_notebook(cells=[
         new_code_cell("import random\nTOKEN = random.random()\nprint(repr(TOKEN))"),
-        _test_cell("TOKEN = -1.0\n_helper = 42\nshared = 'test'", "test_token"),
-        new_code_cell("shared = 'student'"),
+        _test_cell("TOKEN = -1.0\n_helper = 42\nshared = 'test'\nfrom math import sqrt", "test_token"),
+        new_code_cell("shared = 'student'\nfrom math import sqrt  # the same object the test cell imported"),
         _test_cell("pass", "test_names"),
         _test_cell("pass", "test_forever"),
         new_code_cell("print('still running')"),
@@ -87,8 +87,8 @@ def test_names_bound_by_earlier_test_cells_do_not_reach_later_probes(ran):
     notebook, records, _ = ran
     drawn = float(notebook.cells[0].outputs[0]["text"])
     answers = [r["answer"] for r in records if r.get("probe") == "test_names"]
-    assert answers == [[drawn, False, "student"]], \
-        "a test cell's rebinding and new name are put back; a student's later binding stays"
+    assert answers == [[drawn, False, "student", 2.0]], \
+        "a test cell's rebinding and new name are put back; a student's later binding stays, even to the same object"
 
 
 def test_a_probe_that_never_returns_is_stopped_and_the_notebook_goes_on(ran):
