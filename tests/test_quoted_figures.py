@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from course.paths import ASSIGNMENTS
 from tests.helpers import ROOT
@@ -140,7 +141,22 @@ def stride_vs_pool() -> list:
             f"{_mean_shift_change(pools=1):.0%}"]
 
 
-RECOMPUTED = {f.__name__: f for f in (shift_changes, stride_vs_pool)}
+def emnist_heads() -> list:
+    """04: EMNIST_Net's flatten head against a 1x1 conv and global average pooling, per layer."""
+    from course.costs import measure
+
+    def body():
+        return [nn.Conv2d(1, 32, 3), nn.ReLU(), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2)]
+
+    flat = measure(nn.Sequential(*body(), nn.Flatten(), nn.Linear(9216, 128), nn.ReLU(), nn.Linear(128, 2)), (1, 28, 28))
+    gap = measure(nn.Sequential(*body(), nn.Conv2d(64, 2, 1), nn.AdaptiveAvgPool2d(1), nn.Flatten()), (1, 28, 28))
+    total = lambda rows: sum(row.params for row in rows)
+    return [f"{n:,}" for n in (sum(row.params for row in gap[5:]), sum(row.params for row in flat[5:]), total(flat),
+                               total(gap), flat[6].macs, gap[5].macs, flat[0].macs + flat[2].macs)] + \
+        [f"{round(total(flat) / total(gap))} times fewer"]
+
+
+RECOMPUTED = {f.__name__: f for f in (shift_changes, stride_vs_pool, emnist_heads)}
 
 
 def figure_cells(assignment: str) -> list:
