@@ -105,6 +105,17 @@ def test_the_check_finds_an_unmarked_figure():
 
 # ---- figures that do not depend on training, computed again -------------------------------------
 
+def _count(module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def dense_conv_sweep() -> list:
+    """02: a dense layer against Conv2d(3, 16, 3, padding=1), same input and output, as the image grows."""
+    dense = {n: _count(nn.Linear(3 * n * n, 16 * n * n, device="meta")) for n in (8, 28, 224)}
+    return [f"{_count(nn.Conv2d(3, 16, 3, padding=1)):,}"] + [f"{dense[n]:,}" for n in dense] + \
+        [f"{dense[224] * 4 / 1e9:.0f} GB"]
+
+
 def _xo_maps(image, stride=1, pools=0):
     from course.xo_reference import BIASES, FILTERS, to_input
 
@@ -156,7 +167,7 @@ def emnist_heads() -> list:
         [f"{round(total(flat) / total(gap))} times fewer"]
 
 
-RECOMPUTED = {f.__name__: f for f in (shift_changes, stride_vs_pool, emnist_heads)}
+RECOMPUTED = {f.__name__: f for f in (dense_conv_sweep, shift_changes, stride_vs_pool, emnist_heads)}
 
 
 def figure_cells(assignment: str) -> list:
