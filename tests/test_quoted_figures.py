@@ -152,6 +152,15 @@ def stride_vs_pool() -> list:
             f"{_mean_shift_change(pools=1):.0%}"]
 
 
+def softmax_nll() -> list:
+    """04: the worked table of softmax probabilities and negative log-likelihoods."""
+    scores, labels = torch.tensor([[-1.0, 2.0], [0.5, 0.0], [0.0, 3.0]]), torch.tensor([1, 0, 0])
+    p = torch.softmax(scores, dim=1)
+    nll = -torch.log(p[torch.arange(3), labels])
+    assert torch.allclose(nn.CrossEntropyLoss()(scores, labels), nll.mean())
+    return [f"{v:.3f}" for v in [*p.flatten().tolist(), *nll.tolist(), float(nll.mean())]]
+
+
 def emnist_heads() -> list:
     """04: EMNIST_Net's flatten head against a 1x1 conv and global average pooling, per layer."""
     from course.costs import measure
@@ -167,7 +176,7 @@ def emnist_heads() -> list:
         [f"{round(total(flat) / total(gap))} times fewer"]
 
 
-RECOMPUTED = {f.__name__: f for f in (dense_conv_sweep, shift_changes, stride_vs_pool, emnist_heads)}
+RECOMPUTED = {f.__name__: f for f in (dense_conv_sweep, shift_changes, stride_vs_pool, softmax_nll, emnist_heads)}
 
 
 def figure_cells(assignment: str) -> list:
@@ -187,3 +196,9 @@ def test_a_cell_quotes_every_figure_its_recomputation_gives(assignment):
 def test_every_recomputation_is_quoted_somewhere():
     quoted = {name for assignment in ASSIGNMENTS for name, _ in figure_cells(assignment)}
     assert set(RECOMPUTED) <= quoted, set(RECOMPUTED) - quoted
+
+
+def test_a_figure_that_differs_from_its_recomputation_is_reported():
+    cell = nbformat.v4.new_markdown_cell("The batch's loss is 1.250, the mean of 0.049, 0.474 and 3.049.")
+    cell.metadata["course"] = {"figures": "softmax_nll"}
+    assert unsupported(nbformat.v4.new_notebook(cells=[cell]), "") == ["1.250 is not among the figures softmax_nll recomputes"]
