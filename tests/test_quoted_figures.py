@@ -8,6 +8,7 @@ on training names, in its metadata (`"course": {"figures": name}`), a function o
 computes them again: the cell must quote every figure it returns. Kernel weights, learning rates and
 shapes are not results and are not checked.
 """
+import functools
 import re
 
 import nbformat
@@ -176,7 +177,7 @@ def emnist_heads() -> list:
         [f"{round(total(flat) / total(gap))} times fewer"]
 
 
-RECOMPUTED = {f.__name__: f for f in (dense_conv_sweep, shift_changes, stride_vs_pool, softmax_nll, emnist_heads)}
+RECOMPUTED = {f.__name__: functools.cache(f) for f in (dense_conv_sweep, shift_changes, stride_vs_pool, softmax_nll, emnist_heads)}
 
 
 def figure_cells(assignment: str) -> list:
