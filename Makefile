@@ -12,11 +12,10 @@ STAMP := $(VENV)/.installed
 .PHONY: all system system-test install data release demo autograde feedback grades collect-lms handout lab lint test bench bench-grading clean \
 	proxy roster hub report bench-report
 
-all: system release demo autograde feedback grades
-	$(PY) -m course.grading.semester.demo check
-
-# Nobody grades the demo class's written answers, so its round writes the LMS files regardless.
-all: UNGRADED = 1
+# The demo round runs in demo/, a course folder of its own (course/commands/demo.py): the instructor's
+# gradebook, submissions, feedback and grade files are never touched, even mid-semester.
+all: system install data
+	$(PY) -m course.commands.demo
 
 # Debian packages: installed as root or with passwordless sudo, else the one command to run is printed.
 system:
@@ -41,7 +40,7 @@ data: install
 release: install
 	$(PY) -m course.grading.semester.pipeline release
 
-demo: release data
+demo: install data
 	$(PY) -m course.grading.semester.demo
 
 # In parallel on Dask (docs/grading-at-scale.md): only what changed since the last run, unless FORCE=1;
@@ -126,6 +125,6 @@ bench-grading: install data
 bench-report: install
 	$(PY) -m course.commands.bench_report
 
+# demo/, the handout and caches; submissions, grades and a gradebook with students or due dates only with FORCE=1.
 clean:
-	rm -rf autograded/*/ feedback submitted downloaded gradebook.db grades.csv grades-canvas.csv grades-moodle.csv \
-		handout reports .pytest_cache
+	@$(PYTHON) -m course.commands.clean $(if $(filter 1 yes true,$(FORCE)),--force)

@@ -15,9 +15,9 @@ from nbgrader.preprocessors import (
 )
 
 from course.grading.engine import database
-from course.grading.run import execute, recovery, sandbox, stderr
+from course.grading.run import recovery, sandbox, stderr
 from course.grading.semester import late
-from course.grading.verdicts import catalogues, probe, rubrics, submitted_outputs, trusted
+from course.grading.verdicts import catalogues, probe, probing, rubrics, submitted_outputs, trusted
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
 
@@ -67,7 +67,7 @@ c.Autograde.sanitize_preprocessors = [
 ]
 c.OverwriteCells.add_missing_cells = True
 c.Autograde.autograde_preprocessors = [
-    execute.SandboxedExecute,
+    probing.ProbingExecute,
     submitted_outputs.ShowSubmittedOutputs,
     rubrics.ShowRubrics,
     trusted.TrustedVerdicts,

@@ -1,6 +1,6 @@
 """Parameters and multiply-adds of each layer of a PyTorch network, measured by running it once.
 
-Notebook 02 uses it to compare network heads after its students have counted the same by hand.
+Notebook 04 uses it to compare network heads after its students have counted the same by hand.
 Parameters come from the modules (`numel()`), multiply-adds from the shapes one forward pass sees:
 a convolution or a linear layer does one multiply-add per weight it applies at each output
 position; pooling, activations and flattening have no weights, so they count zero here.

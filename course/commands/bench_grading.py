@@ -28,15 +28,11 @@ from ..grading.run import sandbox
 from ..grading.semester import pipeline
 from ..grading.semester.submissions import fill, solution_answers
 from ..grading.verdicts import catalogues
-from ..paths import ASSIGNMENTS, PROJECT_ROOT
+from ..paths import ASSIGNMENTS
 
 
 def make_course(destination: Path, assignments) -> Path:
-    destination.mkdir(parents=True)
-    shutil.copy2(PROJECT_ROOT / "nbgrader_config.py", destination / "nbgrader_config.py")
-    for name in assignments:
-        shutil.copytree(PROJECT_ROOT / "source" / name, destination / "source" / name,
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    pipeline.new_course(destination, assignments)
     pipeline.release(destination, assignments)
     return destination
 
@@ -67,8 +63,8 @@ def breakdown(course: Path, report) -> dict:
     """Per assignment: mean task seconds by kind of submission, mean seconds by phase, the floor and the overhead.
 
     The floor is what the submission's own code costs: the kernel's time in its cells plus the probe calls.
-    Everything else (Python and library start-up, the probe process re-running the cells, nbgrader's steps,
-    the gradebook write) is overhead.
+    Everything else (the kernel's start-up, forking it for the probes, nbgrader's steps, the gradebook write)
+    is overhead.
     """
     table = {}
     for assignment in sorted({t["assignment"] for t in report.timings}):

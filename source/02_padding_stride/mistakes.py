@@ -143,23 +143,4 @@ WRONG = [
                      "    t = library.from_numpy\n"
                      "    return slide(t(x), t(w), t(b), stride=stride, padding=padding).numpy()\n"
                      "    n, c, h, wd = x.shape\n"))},
-
-    # Exercise 7: layer_costs.
-    {"name": "layer costs: conv multiply-adds at the input's size, not the output's", "cell": "layer_costs", "demo": True,
-     "code": edited(SOLUTIONS["layer_costs"], ("out_h * out_w * c_out * c_in * k * k", "height * width * c_out * c_in * k * k"))},
-    {"name": "layer costs: pooling divides the size by the stride, whatever the window", "cell": "layer_costs",
-     "code": edited(SOLUTIONS["layer_costs"], ("(height - k) // stride + 1, (width - k) // stride + 1",
-                                               "height // stride, width // stride"))},
-    {"name": "layer costs: a linear layer fed only the channels", "cell": "layer_costs",
-     "code": edited(SOLUTIONS["layer_costs"], ("int(np.prod(shape))", "shape[0]"))},
-    {"name": "layer costs: biases counted as multiply-adds", "cell": "layer_costs",
-     "code": edited(SOLUTIONS["layer_costs"], ("out_h * out_w * c_out * c_in * k * k)", "out_h * out_w * c_out * (c_in * k * k + 1))"),
-                    ("n_in * n_out))", "n_in * n_out + n_out))"))},
-    {"name": "layer costs: global average pooling keeps the maps' size", "cell": "layer_costs",
-     "code": edited(SOLUTIONS["layer_costs"], ("            shape = (shape[0], 1, 1)\n", ""))},
-    {"name": "layer costs: conv parameters counted on a PyTorch copy of the layer", "cell": "layer_costs",
-     "code": edited(SOLUTIONS["layer_costs"],
-                    ("            result.append((c_in * c_out * k * k + c_out, ",
-                     "            params = sum(p.numel() for p in torch.nn.Conv2d(c_in, c_out, k).parameters())\n"
-                     "            result.append((params, "))},
 ]

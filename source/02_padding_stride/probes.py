@@ -9,7 +9,6 @@ import torch.nn.functional as F
 from scipy.signal import correlate2d
 from torch import nn
 
-from course.costs import measure
 from course.grading.verdicts.probe import CONVOLUTIONS, Loops, Probe, compare_arrays, describe_shape
 from course.grading.verdicts.probe_kit import count_problem, loop_answers
 
@@ -208,83 +207,6 @@ def judge_field(data, answer):
     return None
 
 
-# ---- exercise 7: layer_costs --------------------------------------------------------------------
-
-def random_network(rng) -> dict:
-    """Convs and max pools that still fit, maybe GAP, then up to two linear layers."""
-    c, h, w = int(rng.integers(1, 5)), int(rng.integers(6, 33)), int(rng.integers(6, 33))
-    layers, size = [], [h, w]
-    for _ in range(int(rng.integers(1, 5))):
-        if rng.random() < 0.65:
-            k, s = int(rng.integers(1, 6)), int(rng.integers(1, 3))
-            p = int(rng.integers(0, k // 2 + 1))
-            if min(size) + 2 * p < k:
-                break
-            layers.append(["conv", int(rng.integers(1, 17)), k, s, p])
-            size = [(n + 2 * p - k) // s + 1 for n in size]
-        else:
-            k = int(rng.integers(2, 4))
-            s = int(rng.integers(1, k + 1))
-            if min(size) < k:
-                break
-            layers.append(["maxpool", k, s])
-            size = [(n - k) // s + 1 for n in size]
-    if rng.random() < 0.5:
-        layers.append(["gap"])
-    layers += [["linear", int(rng.integers(1, 20))] for _ in range(int(rng.integers(0, 3)))]
-    return {"input": [c, h, w], "layers": layers}
-
-
-def cost_cases(rng):
-    fixed = [((1, 28, 28), [["conv", 10, 5, 1, 0], ["maxpool", 2, 2], ["linear", 10]]),
-             ((3, 32, 32), [["conv", 16, 3, 2, 1], ["maxpool", 3, 2], ["conv", 8, 1, 1, 0], ["gap"], ["linear", 10]]),
-             ((1, 5, 5), []), ((2, 7, 9), [["maxpool", 2, 2], ["linear", 3]]),
-             ((3, 9, 9), [["conv", 5, 3, 2, 0], ["maxpool", 2, 1], ["gap"], ["linear", 4], ["linear", 2]]),
-             ((4, 8, 8), [["conv", 6, 1, 2, 0], ["maxpool", 3, 2], ["linear", 7]]),
-             ((64, 14, 14), [["conv", 16, 1, 1, 0], ["conv", 16, 3, 1, 1], ["conv", 64, 1, 1, 0], ["gap"], ["linear", 10]])]
-    return {"networks": [{"input": list(i), "layers": layers} for i, layers in fixed] +
-                        [random_network(rng) for _ in range(20)]}
-
-
-def collect_costs(ns, data):
-    function = ns["layer_costs"]
-    return [[[float(v) for v in pair] for pair in function(tuple(net["input"]), [tuple(layer) for layer in net["layers"]])]
-            for net in data["networks"]]
-
-
-def as_torch(input_chw, layers) -> nn.Sequential:
-    """The nn.Sequential the layer tuples describe, one block per tuple."""
-    x, blocks = torch.zeros(1, *input_chw), []
-    for layer in layers:
-        if layer[0] == "conv":
-            block = nn.Conv2d(x.shape[1], layer[1], layer[2], stride=layer[3], padding=layer[4])
-        elif layer[0] == "maxpool":
-            block = nn.MaxPool2d(layer[1], stride=layer[2])
-        elif layer[0] == "gap":
-            block = nn.AdaptiveAvgPool2d(1)
-        else:
-            block = nn.Sequential(nn.Flatten(), nn.Linear(x[0].numel(), layer[1]))
-        x = block(x)
-        blocks.append(block)
-    return nn.Sequential(*blocks)
-
-
-def judge_costs(data, answer):
-    if problem := count_problem("layer_costs", answer, data["networks"], "network"):
-        return problem
-    for net, got in zip(data["networks"], answer):
-        layers = net["layers"]
-        where = f"a hidden network of {len(layers)} layers"
-        if len(got) != len(layers) or any(len(pair) != 2 for pair in got):
-            return f"layer_costs: not one (parameters, multiply_adds) pair per layer for {where}"
-        for number, (layer, pair, row) in enumerate(zip(layers, got, measure(as_torch(net["input"], layers), net["input"])), 1):
-            if pair[0] != row.params:
-                return f"layer_costs: wrong parameter count for layer {number} ({layer[0]}) of {where}"
-            if pair[1] != row.macs:
-                return f"layer_costs: wrong multiply-adds for layer {number} ({layer[0]}) of {where}"
-    return None
-
-
 PROBES = [
     Probe("test_horizontal_edges", collect=collect_horizontal_edges, judge=judge_horizontal_edges),
     Probe("test_conv_output_shape", collect=collect_output_shape, judge=judge_output_shape, inputs=shape_cases),
@@ -293,6 +215,4 @@ PROBES = [
     Probe("test_conv2d_forward", collect=collect_forward, judge=judge_forward, inputs=forward_cases,
           rule=Loops("conv2d_forward must use loops, not a library convolution", CONVOLUTIONS)),
     Probe("test_receptive_field", collect=collect_field, judge=judge_field, inputs=field_cases),
-    Probe("test_layer_costs", collect=collect_costs, judge=judge_costs, inputs=cost_cases,
-          rule=Loops("layer_costs must count with the formulas, not build the network in PyTorch or another library")),
 ]

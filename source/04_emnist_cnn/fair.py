@@ -70,4 +70,57 @@ FAIR = [
          ("def predict_proba(", "import sys\nimport warnings\n\n\ndef predict_proba("),
          ("    model.eval()\n", "    if model.training:\n        warnings.warn(\"switching the model to eval mode\")\n"
                              "    model.eval()\n    print(f\"{len(images)} images\", file=sys.stderr)\n")),
+
+    fair("one small function per kind of layer, lists for pairs", "layer_costs",
+         ("def layer_costs(", "def _conv(shape, c_out, k, stride, padding):\n"
+                              "    c_in, h, w = shape\n"
+                              "    out = [c_out, (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1]\n"
+                              "    return out, [c_in * c_out * k * k + c_out, out[0] * out[1] * out[2] * c_in * k * k]\n\n\n"
+                              "def _pool(shape, k, stride):\n"
+                              "    return [shape[0]] + [(n - k) // stride + 1 for n in shape[1:]], [0, 0]\n\n\n"
+                              "def _gap(shape):\n"
+                              "    return [shape[0], 1, 1], [0, 0]\n\n\n"
+                              "def _linear(shape, n_out):\n"
+                              "    n_in = 1\n"
+                              "    for n in shape:\n"
+                              "        n_in *= n\n"
+                              "    return [n_out], [n_in * n_out + n_out, n_in * n_out]\n\n\n"
+                              "_KINDS = {\"conv\": _conv, \"maxpool\": _pool, \"gap\": _gap, \"linear\": _linear}\n\n\n"
+                              "def layer_costs("),
+         (SOLUTIONS["layer_costs"][SOLUTIONS["layer_costs"].index("    shape = tuple(input_chw)"):],
+          "    shape, result = list(input_chw), []\n"
+          "    for kind, *arguments in layers:\n"
+          "        shape, pair = _KINDS[kind](shape, *arguments)\n"
+          "        result.append(pair)\n"
+          "    return result")),
+    fair("a pattern match on the tuples, numpy integers, a warning on stderr", "layer_costs",
+         (SOLUTIONS["layer_costs"][SOLUTIONS["layer_costs"].index("    shape = tuple(input_chw)"):],
+          "    import warnings\n"
+          "    c, h, w = input_chw\n"
+          "    result = []\n"
+          "    if not layers:\n"
+          "        warnings.warn(\"no layers: nothing to count\")\n"
+          "    for layer in layers:\n"
+          "        match layer:\n"
+          "            case (\"conv\", c_out, k, stride, padding):\n"
+          "                h, w = (h + 2 * padding - k) // stride + 1, (w + 2 * padding - k) // stride + 1\n"
+          "                result.append(np.array([c * c_out * k * k + c_out, h * w * c_out * c * k * k], dtype=np.int64))\n"
+          "                c = c_out\n"
+          "            case (\"maxpool\", k, stride):\n"
+          "                h, w = (h - k) // stride + 1, (w - k) // stride + 1\n"
+          "                result.append(np.zeros(2, dtype=np.int64))\n"
+          "            case (\"gap\",):\n"
+          "                h = w = 1\n"
+          "                result.append(np.zeros(2, dtype=np.int64))\n"
+          "            case (\"linear\", n_out):\n"
+          "                n_in = c * h * w\n"
+          "                result.append(np.array([n_in * n_out + n_out, n_in * n_out], dtype=np.int64))\n"
+          "                c, h, w = n_out, 1, 1\n"
+          "    return result")),
+    fair("floats from math.floor of a true division, each layer printed", "layer_costs",
+         ("def layer_costs(", "import math\n\n\ndef layer_costs("),
+         ("out_h = (height + 2 * padding - k) // stride + 1", "out_h = math.floor((height + 2 * padding - k) / stride) + 1.0"),
+         ("out_w = (width + 2 * padding - k) // stride + 1", "out_w = math.floor((width + 2 * padding - k) / stride) + 1.0"),
+         ("    return result", "    for layer, pair in zip(layers, result):\n"
+                             "        print(f\"{str(layer):<28} {pair}\")\n    return result")),
 ]

@@ -3,7 +3,7 @@
 nbgrader takes any SQLAlchemy URL. One laptop grading alone is well served by
 the default `gradebook.db`; several instructors and TAs grading one course at
 once need a server, and PostgreSQL is the one this course is tested against:
-`COURSE_DB_URL=postgresql://user:password@host:5432/course make all`.
+`COURSE_DB_URL=postgresql://user:password@host:5432/course make autograde`.
 """
 from __future__ import annotations
 

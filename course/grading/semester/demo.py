@@ -1,21 +1,59 @@
-"""A demo class in `submitted/`, so a grading round can be tried before real students exist.
+"""A demo class in a course folder of its own (`demo/`), so a grading round can be tried before and during a
+semester without touching the real course.
 
 alice submits the solutions, bob the untouched release, carol the solutions
 with the typical mistakes that `source/<assignment>/mistakes.py` marks for the demo. Their
 answers are typed into the released notebooks, as a student would.
-`python -m course.grading.semester.demo` builds the class; `python -m course.grading.semester.demo check`
-compares the gradebook with the scores each student must get.
+`python -m course.grading.semester.demo` makes `demo/` (configuration and source copied, its own release and
+gradebook) with the class in it; `python -m course.grading.semester.demo check` compares the demo gradebook
+with the scores each student must get. `make all` runs the whole round there (course/commands/demo.py).
 """
+import os
 import shutil
 import sys
 from pathlib import Path
 
 from ...paths import ASSIGNMENTS, PROJECT_ROOT
+from ..engine.database import ENV_DB_URL
 from ..verdicts import catalogues
 from . import pipeline
 from .submissions import fill, graded_cells, solution_answers
 
 STUDENTS = {"alice": "the solutions", "bob": "the blank release", "carol": "a few typical mistakes"}
+FOLDER = "demo"
+# Written into the demo folder: only a folder that holds it is ever deleted and made again.
+MARK = ".course-demo"
+
+
+class NotTheDemo(RuntimeError):
+    """A `demo/` folder exists that this module did not make: it is left alone."""
+
+
+def folder(root: Path = PROJECT_ROOT) -> Path:
+    return Path(root) / FOLDER
+
+
+def apart() -> None:
+    """The demo never grades into a shared gradebook server that COURSE_DB_URL names: its own SQLite file only."""
+    os.environ.pop(ENV_DB_URL, None)
+
+
+def prepare(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> Path:
+    """`demo/` made afresh beside the course in `root`: its copy of the configuration and source, its release,
+    its gradebook and the demo class. Nothing in `root` itself is written."""
+    apart()
+    demo = folder(root)
+    if demo.exists():
+        if not (demo / MARK).is_file():
+            raise NotTheDemo(f"{demo} exists but was not made by the demo round (no {MARK} in it); "
+                             f"move it away, then run this again")
+        shutil.rmtree(demo)
+    chosen = pipeline.present(root, assignments)
+    pipeline.new_course(demo, chosen, root)
+    (demo / MARK).write_text("Made by the demo round (make all); deleted and made again by it.\n")
+    pipeline.release(demo, chosen)
+    build(demo, chosen)
+    return demo
 
 
 def demo_mistakes(assignment: str, root: Path = PROJECT_ROOT) -> list[dict]:
@@ -63,11 +101,15 @@ def check(root: Path = PROJECT_ROOT) -> bool:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["check"]:
-        return 0 if check() else 1
-    folder = build()
+        return 0 if check(folder(Path(argv[1]) if len(argv) > 1 else PROJECT_ROOT)) else 1
+    try:
+        demo = prepare()
+    except NotTheDemo as error:
+        print(error, file=sys.stderr)
+        return 1
     for student, what in STUDENTS.items():
-        print(f"submitted/{student}: {what}")
-    print(f"demo class ready in {folder}")
+        print(f"{FOLDER}/submitted/{student}: {what}")
+    print(f"demo course ready in {demo}")
     return 0
 
 

@@ -7,6 +7,7 @@ from log text. `python -m course.grading.semester.pipeline STEP` runs one step f
 import argparse
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -35,6 +36,21 @@ def nbgrader(root: Path, *args: str, check: bool = True) -> subprocess.Completed
     if check and result.returncode != 0:
         raise NbgraderError(f"`nbgrader {' '.join(args)}` failed in {root}:\n{result.stdout}\n{result.stderr}")
     return result
+
+
+def new_course(destination: Path, assignments=None, source_root: Path = PROJECT_ROOT) -> Path:
+    """A course folder of its own: the configuration and each assignment's source folder, copied.
+
+    Its gradebook, `submitted/` and every file grading writes stay inside it (the demo round, the
+    benchmark and the tests grade in such copies, never in the instructor's course)."""
+    destination, source_root = Path(destination), Path(source_root)
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source_root / "nbgrader_config.py", destination / "nbgrader_config.py")
+    names = assignments or sorted(p.name for p in (source_root / "source").iterdir() if p.is_dir())
+    for name in names:
+        shutil.copytree(source_root / "source" / name, destination / "source" / name,
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return destination
 
 
 def release(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> None:

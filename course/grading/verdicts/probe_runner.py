@@ -92,6 +92,24 @@ def _describe(error) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
+def call_probe(step: dict, user_ns: dict, seconds: int) -> dict:
+    """One probe step on the student's namespace, within `seconds`: the record it reports (answer or error)."""
+    namespace = {"np": np, **KIT, "__name__": PROBE_MODULE, "__builtins__": CLEAN_BUILTINS}
+    signal.alarm(seconds)
+    try:
+        exec(compile(step["code"], f"<probe {step['probe']}>", "exec"), namespace)
+        collect, data = namespace[step["function"]], decode(step["data"])
+        started = _clock()
+        with WATCH(ignore={PROBE_MODULE, _KIT_MODULE}) as watch:
+            answer = collect(user_ns, data)
+        return {"probe": step["probe"], "answer": encode(answer), "calls": CLEAN_BUILTINS["sorted"](watch.seen),
+                "seconds": _clock() - started}
+    except BaseException as error:  # noqa: BLE001 (student code may raise anything)
+        return {"probe": step["probe"], "error": _describe(error)}
+    finally:
+        signal.alarm(0)
+
+
 def main(job_path: str, results_path: str) -> int:
     with open(job_path) as handle:
         job = json.load(handle)
@@ -132,20 +150,7 @@ def main(job_path: str, results_path: str) -> int:
             finally:
                 signal.alarm(0)
             continue
-        namespace = {"np": np, **KIT, "__name__": PROBE_MODULE, "__builtins__": CLEAN_BUILTINS}
-        signal.alarm(step_seconds)
-        try:
-            exec(compile(step["code"], f"<probe {step['probe']}>", "exec"), namespace)
-            collect, data = namespace[step["function"]], decode(step["data"])
-            started = _clock()
-            with WATCH(ignore={PROBE_MODULE, _KIT_MODULE}) as watch:
-                answer = collect(shell.user_ns, data)
-            emit({"probe": step["probe"], "answer": encode(answer), "calls": CLEAN_BUILTINS["sorted"](watch.seen),
-                  "seconds": _clock() - started})
-        except BaseException as error:  # noqa: BLE001
-            emit({"probe": step["probe"], "error": _describe(error)})
-        finally:
-            signal.alarm(0)
+        emit(call_probe(step, shell.user_ns, step_seconds))
     emit({"done": True})
     out.close()
     os._exit(0)  # skip interpreter teardown: student objects may misbehave in finalizers

@@ -7,9 +7,11 @@ So every graded test cell that has a probe gets a second, trusted verdict:
 
 1. the grader draws hidden inputs (seeded per student from the secret probe
    file, so a re-run gives the same grade);
-2. a fresh sandboxed Python (`course.grading.verdicts.probe_runner`) runs the student's code
-   cells up to that test cell and calls the student's functions on those
-   inputs; it reports plain numbers;
+2. just before that test cell runs, a fork of the student's sandboxed kernel
+   calls the student's functions on those inputs (`probing`, `probe_fork`),
+   the names earlier test cells bound put back; it reports plain numbers
+   (where no kernel forks, a fresh sandboxed Python, `probe_runner`, runs the
+   student's code cells up to that test cell and does the same);
 3. this process, which no student code ever touches, compares them with
    values it computes itself (scipy, torch).
 
@@ -186,6 +188,31 @@ def neutralise_partial_credit(cell: NotebookNode) -> None:
                                                metadata=output.get("metadata", {}))
 
 
+# Where ProbingExecute leaves the records of the probes it called in the kernel, for TrustedVerdicts.
+IN_KERNEL = "course_probes_in_kernel"
+
+
+def probed_inputs(nb: NotebookNode, resources: dict, config) -> tuple[dict, dict]:
+    """(probes, inputs by grade_id) for this notebook's probed test cells, the inputs drawn from the secret seed."""
+    from nbgrader.coursedir import CourseDirectory
+
+    info = resources["nbgrader"]
+    coursedir = CourseDirectory(config=config)
+    source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
+    path = probes_path(source)
+    probes = load_probes(path)
+    if not probes:
+        return {}, {}
+
+    def draw(probe):
+        rng = np.random.default_rng(seed_for(path, info["assignment"], info["notebook"], info["student"],
+                                             probe.grade_id))
+        return probe.inputs(rng) if probe.inputs else {}
+
+    _, inputs = plan(nb, probes, draw)
+    return probes, inputs
+
+
 class TrustedVerdicts(NbGraderPreprocessor):
     """After Execute: re-check each probed test cell outside the student's kernel (see module doc)."""
 
@@ -193,33 +220,28 @@ class TrustedVerdicts(NbGraderPreprocessor):
                                    "so that a busy machine does not fail code that passed in the kernel)."
                            ).tag(config=True)
 
-    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
-        from nbgrader.coursedir import CourseDirectory
+    def probe_seconds(self) -> int:
+        return self.step_timeout or 2 * sandbox.cell_timeout()
 
-        info = resources["nbgrader"]
-        coursedir = CourseDirectory(config=self.config)
-        source = Path(coursedir.format_path(coursedir.source_directory, ".", info["assignment"]))
-        path = probes_path(source)
+    def preprocess(self, nb: NotebookNode, resources: dict) -> tuple[NotebookNode, dict]:
         for cell in nb.cells:
             if is_test_cell(cell):
                 neutralise_partial_credit(cell)
-        probes = load_probes(path)
-        if not probes:
-            return nb, resources
-
-        def draw(probe):
-            rng = np.random.default_rng(seed_for(path, info["assignment"], info["notebook"],
-                                                 info["student"], probe.grade_id))
-            return probe.inputs(rng) if probe.inputs else {}
-
-        steps, inputs = plan(nb, probes, draw)
+        in_kernel = resources.pop(IN_KERNEL, None)
+        if in_kernel is not None:  # called in a fork of the kernel as the notebook ran (course.grading.verdicts.probing)
+            probes, inputs, records, stopped = (in_kernel[k] for k in ("probes", "inputs", "records", "stopped"))
+        else:  # a fresh sandboxed Python runs the student's cells again, then the probes
+            probes, inputs = probed_inputs(nb, resources, self.config)
+            if not inputs:
+                return nb, resources
+            steps = plan(nb, probes, lambda probe: inputs[probe.grade_id])[0]
+            workdir = Path(resources.get("metadata", {}).get("path") or ".")
+            with stopwatch.current.phase("probes"):
+                records, stopped = run_probes(steps, workdir, step_timeout=self.probe_seconds(), logger=self.log)
         if not inputs:
             return nb, resources
-        workdir = Path(resources.get("metadata", {}).get("path") or ".")
-        step_timeout = self.step_timeout or 2 * sandbox.cell_timeout()
-        with stopwatch.current.phase("probes"):
-            records, stopped = run_probes(steps, workdir, step_timeout=step_timeout, logger=self.log)
         stopwatch.current.add("probe_calls", probe_seconds(records))
+        info = resources["nbgrader"]
         results = verdicts(records, probes, inputs, stopped)
         for cell in nb.cells:
             if not is_test_cell(cell):
