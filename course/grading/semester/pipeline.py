@@ -13,9 +13,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...paths import ASSIGNMENTS, PROJECT_ROOT
+from ... import paths
+from ...paths import PROJECT_ROOT
 from ..engine import database
 from ..run import sandbox
+from . import schedule
 
 
 class NbgraderError(RuntimeError):
@@ -53,13 +55,17 @@ def new_course(destination: Path, assignments=None, source_root: Path = PROJECT_
     return destination
 
 
-def release(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> None:
-    """Regenerate `release/` from `source/` (and register the assignments in the gradebook)."""
-    for assignment in present(root, assignments):
+def release(root: Path = PROJECT_ROOT, assignments=None) -> list[str]:
+    """Regenerate `release/` from `source/`, register the assignments in the gradebook with the due dates of the
+    course's schedule.toml if it has one; returns a line for each due date that changed."""
+    chosen = present(root, assignments)
+    for assignment in chosen:
         nbgrader(root, "generate_assignment", assignment, "--force")
+    calendar = schedule.load(root)
+    return schedule.feed(root, calendar, chosen) if calendar else []
 
 
-def autograde(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, student: str | None = None,
+def autograde(root: Path = PROJECT_ROOT, assignments=None, student: str | None = None,
               say=lambda line: None, *, force: bool = False, progress: bool = False, report: list | None = None,
               dask_client=None) -> list[str]:
     """Grade the submissions in `submitted/` (or one student's) that changed since they were last graded.
@@ -78,14 +84,16 @@ def autograde(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, student: str |
     return done.reasons()
 
 
-def feedback(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS) -> None:
+def feedback(root: Path = PROJECT_ROOT, assignments=None) -> None:
     """Write feedback HTML to `feedback/<student>/<assignment>/`."""
     for assignment in present(root, assignments):
         if any((root / "autograded").glob(f"*/{assignment}")):
             nbgrader(root, "generate_feedback", assignment, "--force")
 
 
-def present(root: Path, assignments) -> list:
+def present(root: Path, assignments=None) -> list:
+    """Of `assignments` (all of the course's when None), those whose source notebook exists in `root`."""
+    assignments = paths.assignments(root) if assignments is None else assignments
     return [a for a in assignments if (Path(root) / "source" / a / f"{a}.ipynb").is_file()]
 
 
@@ -149,7 +157,7 @@ def write_grades_csv(rows: list[Score], path: Path) -> Path:
 def table(rows: list[Score]) -> str:
     """Students down, assignments across: autograded points, with * where a written answer waits."""
     students = sorted({r.student for r in rows})
-    assignments = [a for a in ASSIGNMENTS if any(r.assignment == a for r in rows)]
+    assignments = sorted({r.assignment for r in rows})
     by_key = {(r.student, r.assignment): r for r in rows}
     width = max([len(a) for a in assignments] + [11])
     lines = ["student".ljust(10) + "".join(a.rjust(width + 2) for a in assignments) + "total".rjust(14)]
@@ -168,19 +176,36 @@ def table(rows: list[Score]) -> str:
     return "\n".join(lines)
 
 
+def chosen(root: Path, named: list[str] | None) -> list[str]:
+    """The assignments `--assignment` names (each value a list, as `make ... ASSIGNMENT="03 05"` passes it), else all."""
+    return paths.choose(" ".join(named), root) if named else list(paths.assignments(root))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["release", "autograde", "feedback", "grades"])
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT)
-    parser.add_argument("--assignment", action="append", help="limit to these assignments")
+    parser.add_argument("--assignment", action="append",
+                        help="limit to these assignments (names or their starts, separated by spaces or commas)")
     parser.add_argument("--student", help="autograde: regrade this student only")
-    parser.add_argument("--force", action="store_true", help="autograde: regrade even unchanged submissions")
+    parser.add_argument("--force", action="store_true", help="autograde: regrade even unchanged submissions; "
+                        "release: even before the assignments it requires are due")
     args = parser.parse_args(argv)
-    assignments = args.assignment or ASSIGNMENTS
+    try:
+        assignments = chosen(args.root, args.assignment)
+    except ValueError as error:
+        print(error, file=sys.stderr)
+        return 2
     try:
         if args.step == "release":
-            release(args.root, assignments)
-            print(f"release/ regenerated for {', '.join(present(args.root, assignments))}")
+            blocked = schedule.release_blockers(args.root, present(args.root, assignments))
+            if blocked and not args.force:
+                print(schedule.refusal(blocked, "released"), file=sys.stderr)
+                return 1
+            changed = release(args.root, assignments)
+            print(f"release/ regenerated for {', '.join(present(args.root, assignments))}", *changed, sep="\n  ")
+            if changed:
+                print("`make autograde` regrades the submissions of an assignment whose due date changed.")
         elif args.step == "autograde":
             sandbox.require()
             if sandbox.sandbox_off():
@@ -202,7 +227,7 @@ def main(argv=None) -> int:
             rows = scores(args.root)
             print(table(rows))
             print(f"grades written to {write_grades_csv(rows, args.root / 'grades.csv')}")
-    except (NbgraderError, sandbox.SandboxUnavailable) as error:
+    except (NbgraderError, sandbox.SandboxUnavailable, schedule.ScheduleError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0
