@@ -43,6 +43,12 @@ ASSIGNMENT_ARGS = $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") $(if $(filter
 release: install
 	$(PY) -m course.grading.semester.pipeline release $(ASSIGNMENT_ARGS)
 
+# One student's extension (nbgrader's, in the gradebook) and their late penalty recomputed; HOURS=0 takes it back.
+extend: install
+	@test -n "$(STUDENT)" && test -n "$(ASSIGNMENT)" && test -n "$(HOURS)" || \
+		{ echo "usage: make extend STUDENT=s123 ASSIGNMENT=05_training_loop HOURS=48" >&2; exit 2; }
+	$(PY) -m course.commands.extend --student "$(STUDENT)" --assignment "$(ASSIGNMENT)" --hours "$(HOURS)"
+
 # schedule.toml as a table: release and due dates, what is open or overdue now, extensions, the grace period.
 schedule: install
 	$(PY) -m course.commands.schedule

@@ -14,9 +14,9 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import paths
 from ..grading.semester import lms_collect, lms_grades
 from ..grading.semester import roster as roster_module
-from .. import paths
 from ..paths import PROJECT_ROOT
 
 

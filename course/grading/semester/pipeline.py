@@ -106,10 +106,17 @@ class Score:
     manual: float
     manual_max: float
     needs_manual_grade: bool
+    late_penalty: float = 0.0
+    extension_hours: float = 0.0
 
     @property
     def total(self) -> float:
         return self.auto + self.manual
+
+    @property
+    def points(self) -> float:
+        """What the student gets: less the late penalty, never below zero (as in the LMS files)."""
+        return max(0.0, self.total - self.late_penalty)
 
 
 def scores(root: Path = PROJECT_ROOT) -> list[Score]:
@@ -120,16 +127,18 @@ def scores(root: Path = PROJECT_ROOT) -> list[Score]:
     with Gradebook(database.db_url(root)) as gradebook:
         for assignment in gradebook.assignments:
             for submission in assignment.submissions:
-                auto = auto_max = manual = manual_max = 0.0
+                auto = auto_max = manual = manual_max = penalty = 0.0
                 for notebook in submission.notebooks:
+                    penalty += notebook.late_submission_penalty or 0.0
                     for grade in notebook.grades:
                         points = grade.score or 0.0
                         if grade.cell.cell_type == "code":
                             auto, auto_max = auto + points, auto_max + grade.max_score
                         else:
                             manual, manual_max = manual + points, manual_max + grade.max_score
+                extension = submission.extension.total_seconds() / 3600 if submission.extension else 0.0
                 rows.append(Score(submission.student.id, assignment.name, auto, auto_max, manual, manual_max,
-                                  submission.needs_manual_grade))
+                                  submission.needs_manual_grade, penalty, extension))
     return sorted(rows, key=lambda s: (s.student, s.assignment))
 
 
@@ -147,10 +156,10 @@ def write_grades_csv(rows: list[Score], path: Path) -> Path:
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "assignment", "auto_score", "auto_max", "manual_score", "manual_max",
-                         "needs_manual_grade"])
+                         "needs_manual_grade", "late_penalty", "total", "extension_hours"])
         for row in rows:
             writer.writerow([row.student, row.assignment, row.auto, row.auto_max, row.manual, row.manual_max,
-                             row.needs_manual_grade])
+                             row.needs_manual_grade, row.late_penalty, row.points, row.extension_hours])
     return path
 
 

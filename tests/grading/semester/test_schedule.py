@@ -35,11 +35,23 @@ requires = ["02_b"]
 """
 
 
+@pytest.fixture(scope="module")
+def empty_gradebook(tmp_path_factory):
+    """An empty gradebook, made once (each costs seconds) and copied into each test's course."""
+    from nbgrader.api import Gradebook
+
+    path = tmp_path_factory.mktemp("schedule") / "gradebook.db"
+    Gradebook(f"sqlite:///{path}").close()
+    return path
+
+
 @pytest.fixture
-def course(tmp_path, monkeypatch):
+def course(tmp_path, monkeypatch, empty_gradebook):
     """A course of three assignment folders (in no particular creation order), a schedule and an empty gradebook."""
     monkeypatch.delenv(database.ENV_DB_URL, raising=False)
     root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy2(empty_gradebook, root / "gradebook.db")
     for name in ("07_c", "01_a", "02_b"):
         (root / "source" / name).mkdir(parents=True)
         (root / "source" / name / f"{name}.ipynb").write_text("{}")

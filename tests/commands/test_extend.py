@@ -1,0 +1,156 @@
+"""`make extend`: nbgrader's extension for one student, their late penalty recomputed without running the
+notebook, shown in grades.csv and the LMS files, and no other student's data touched.
+
+The course is a gradebook set up through nbgrader's API (grading notebooks would cost minutes): one assignment
+with a test cell worth 6 and a written answer worth 4, due 2027-05-31 22:00 UTC, and a second assignment.
+"""
+import csv
+import datetime as dt
+import shutil
+import sqlite3
+
+import pytest
+
+from course.commands import extend
+from course.grading.engine import database
+from course.grading.semester import late, lms_grades, pipeline
+from tests.helpers import ROOT
+
+A, B = "05_training_loop", "01_convolution"
+DUE = dt.datetime(2027, 5, 31, 22, 0)
+# student -> (assignment, hours late, auto score, manual score)
+CLASS = {"s123": [(A, 10, 6.0, 3.0), (B, 10, 6.0, 3.0)], "s124": [(A, 30, 5.0, 4.0)], "s125": [(A, -1, 6.0, 4.0)]}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """The course, made once per module (a new gradebook costs seconds); each test gets a copy."""
+    from nbgrader.api import Gradebook
+
+    root = tmp_path_factory.mktemp("extend") / "course"
+    for name in (A, B):
+        (root / "source" / name).mkdir(parents=True)
+    shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    (root / "roster.csv").write_text("id,name,email\ns126,Noor Late,noor@uni.example\n")
+    policy = late.course_policy(root)
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as book:
+        for name in (A, B):
+            book.add_assignment(name, duedate=DUE)
+            book.add_notebook(name, name)
+            book.add_grade_cell("test", name, name, max_score=6, cell_type="code")
+            book.add_grade_cell("written", name, name, max_score=4, cell_type="markdown")
+        for student, submissions in CLASS.items():
+            book.update_or_create_student(student)
+            for name, hours, auto, manual in submissions:
+                submission = book.update_or_create_submission(name, student, timestamp=DUE + dt.timedelta(hours=hours))
+                for cell, field, score in (("test", "auto_score", auto), ("written", "manual_score", manual)):
+                    grade = book.find_grade(cell, name, name, student)
+                    setattr(grade, field, score)
+                    grade.needs_manual_grade = False
+                seconds = submission.total_seconds_late  # the penalty as autograde left it
+                submission.notebooks[0].late_submission_penalty = \
+                    policy.late_submission_penalty(student, auto, seconds) if seconds else None
+                book.db.commit()
+    return root
+
+
+@pytest.fixture
+def course(built, tmp_path, monkeypatch):
+    monkeypatch.delenv(database.ENV_DB_URL, raising=False)
+    return shutil.copytree(built, tmp_path / "course")
+
+
+def dump(root) -> set:
+    """Every row of every table of the gradebook, as (table, row)."""
+    with sqlite3.connect(root / "gradebook.db") as db:
+        tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        return {(t, row) for t in tables for row in db.execute(f"SELECT * FROM {t}")}
+
+
+def rows_of(root, student: str, assignment: str) -> set:
+    with sqlite3.connect(root / "gradebook.db") as db:
+        [(submission,)] = db.execute("SELECT sa.id FROM submitted_assignment sa JOIN assignment a ON "
+                                     "sa.assignment_id = a.id WHERE a.name = ? AND sa.student_id = ?",
+                                     (assignment, student))
+        notebooks = {n for (n,) in db.execute("SELECT id FROM submitted_notebook WHERE assignment_id = ?",
+                                              (submission,))}
+    return {submission} | notebooks
+
+
+def scores(root) -> dict:
+    return {(r.student, r.assignment): r for r in pipeline.scores(root)}
+
+
+def read_csv(path) -> list[dict]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_an_extension_recomputes_that_students_penalty_only_and_shows_in_grades(course, capsys):
+    before = dump(course)
+    assert scores(course)[("s123", A)].late_penalty == pytest.approx(0.6)
+    assert extend.main(["--root", str(course), "--student", "s123", "--assignment", "05", "--hours", "48"]) == 0
+    out = capsys.readouterr().out
+    assert "s123/05_training_loop: extension none -> 48 h" in out
+    assert "due: Mon 2027-05-31 22:00 UTC -> Wed 2027-06-02 22:00 UTC" in out
+    assert "10 h 0 min late -> on time" in out and "late penalty: 0.6 -> 0 points" in out
+    after = dump(course)
+    touched = rows_of(course, "s123", A)
+    changed = before ^ after
+    assert changed and all(row[0] in touched for _, row in changed), "a row of another submission changed"
+    assert {table for table, _ in changed} == {"submitted_assignment", "submitted_notebook"}
+
+    found = scores(course)
+    assert (found[("s123", A)].late_penalty, found[("s123", A)].points, found[("s123", A)].extension_hours) == \
+        (0.0, 9.0, 48.0)
+    assert found[("s123", B)].late_penalty == pytest.approx(0.6)  # the other assignment keeps its penalty
+    pipeline.write_grades_csv(pipeline.scores(course), course / "grades.csv")
+    line = next(r for r in read_csv(course / "grades.csv") if (r["student"], r["assignment"]) == ("s123", A))
+    assert (line["late_penalty"], line["total"], line["extension_hours"]) == ("0.0", "9.0", "48.0")
+    lms_grades.write(course, [B, A])
+    moodle = {r["ID number"]: r for r in read_csv(course / lms_grades.MOODLE_FILE)}
+    assert (moodle["s123"][A], moodle["s123"][B], moodle["s124"][A]) == ("9", "8.4", "8")
+
+
+def test_a_shorter_extension_leaves_fewer_late_days_and_zero_takes_it_back(course, capsys):
+    args = ["--root", str(course), "--student", "s124", "--assignment", A, "--hours"]
+    assert scores(course)[("s124", A)].late_penalty == pytest.approx(1.0)  # 30 h: two days of 10% of 5
+    assert extend.main([*args, "24"]) == 0
+    assert "1 d 6 h 0 min late -> 6 h 0 min late" in capsys.readouterr().out
+    assert scores(course)[("s124", A)].late_penalty == pytest.approx(0.5)
+    assert extend.main([*args, "0"]) == 0
+    assert "extension 24 h -> none" in capsys.readouterr().out
+    assert scores(course)[("s124", A)].late_penalty == pytest.approx(1.0)
+
+
+def test_a_student_who_has_not_submitted_gets_the_extension_for_later(course, capsys):
+    assert extend.main(["--root", str(course), "--student", "s126", "--assignment", A, "--hours", "72"]) == 0
+    assert "not submitted (or not graded) yet" in capsys.readouterr().out
+    from course.grading.engine.ledger import Ledger
+
+    with Ledger(course) as book:  # what the engine hands the worker when it grades the submission
+        assert book.extension(A, "s126") == dt.timedelta(hours=72)
+
+
+@pytest.mark.parametrize("args, complaint", [
+    (["--student", "s999", "--assignment", A, "--hours", "48"], "s999 is no student of this course"),
+    (["--student", "s123", "--assignment", "0", "--hours", "48"], "'0' matches several"),
+    (["--student", "s123", "--assignment", A, "--hours", "-2"], "an extension is 0 hours (none) or more"),
+])
+def test_a_wrong_request_changes_nothing_and_says_why(course, capsys, args, complaint):
+    before = dump(course)
+    assert extend.main(["--root", str(course), *args]) == 1
+    assert complaint in capsys.readouterr().err
+    assert dump(course) == before
+
+
+def test_an_unreleased_assignment_is_refused(course, capsys):
+    (course / "source" / "03_pooling").mkdir()
+    assert extend.main(["--root", str(course), "--student", "s123", "--assignment", "03", "--hours", "1"]) == 1
+    assert "03_pooling is not in the gradebook yet: release it first" in capsys.readouterr().err
+
+
+def test_make_extend_passes_its_three_settings():
+    makefile = (ROOT / "Makefile").read_text()
+    assert ('-m course.commands.extend --student "$(STUDENT)" --assignment "$(ASSIGNMENT)" --hours "$(HOURS)"'
+            in makefile)
