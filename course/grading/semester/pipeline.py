@@ -17,7 +17,7 @@ from ... import paths
 from ...paths import PROJECT_ROOT
 from ..engine import database
 from ..run import sandbox
-from . import schedule
+from . import roster, schedule
 
 
 class NbgraderError(RuntimeError):
@@ -108,6 +108,7 @@ class Score:
     needs_manual_grade: bool
     late_penalty: float = 0.0
     extension_hours: float = 0.0
+    missing: bool = False  # no graded submission: it counts zero
 
     @property
     def total(self) -> float:
@@ -128,9 +129,11 @@ def scores(root: Path = PROJECT_ROOT) -> list[Score]:
         for assignment in gradebook.assignments:
             for submission in assignment.submissions:
                 auto = auto_max = manual = manual_max = penalty = 0.0
+                graded = False
                 for notebook in submission.notebooks:
                     penalty += notebook.late_submission_penalty or 0.0
                     for grade in notebook.grades:
+                        graded = graded or grade.auto_score is not None or grade.manual_score is not None
                         points = grade.score or 0.0
                         if grade.cell.cell_type == "code":
                             auto, auto_max = auto + points, auto_max + grade.max_score
@@ -138,8 +141,39 @@ def scores(root: Path = PROJECT_ROOT) -> list[Score]:
                             manual, manual_max = manual + points, manual_max + grade.max_score
                 extension = submission.extension.total_seconds() / 3600 if submission.extension else 0.0
                 rows.append(Score(submission.student.id, assignment.name, auto, auto_max, manual, manual_max,
-                                  submission.needs_manual_grade, penalty, extension))
+                                  submission.needs_manual_grade and graded, penalty, extension, not graded))
     return sorted(rows, key=lambda s: (s.student, s.assignment))
+
+
+def class_scores(root: Path = PROJECT_ROOT, students=()) -> list[Score]:
+    """`scores`, plus a zero row marked missing for each student (of the gradebook, and `students`) without a
+    graded submission of an assignment someone has handed in: what grades.csv and the LMS files both write."""
+    from nbgrader.api import Gradebook
+
+    rows = scores(root)
+    with Gradebook(database.db_url(root)) as gradebook:
+        everyone = {s.id for s in gradebook.students} | set(students)
+    maxima = {}
+    for row in rows:
+        if not row.missing:
+            maxima[row.assignment] = (max(row.auto_max, maxima.get(row.assignment, (0, 0))[0]),
+                                      max(row.manual_max, maxima.get(row.assignment, (0, 0))[1]))
+    have = {(r.student, r.assignment) for r in rows}
+    rows = [r for r in rows if r.assignment in maxima]
+    rows += [Score(student, a, 0.0, auto_max, 0.0, manual_max, False, missing=True)
+             for a, (auto_max, manual_max) in maxima.items() for student in everyone if (student, a) not in have]
+    return sorted(rows, key=lambda s: (s.student, s.assignment))
+
+
+def course_totals(rows: list[Score], weights: dict | None = None) -> dict:
+    """student -> (weighted points, weighted maximum): each assignment's total times its weight (1 unless set)."""
+    weights = weights or {}
+    totals: dict = {}
+    for row in rows:
+        weight = weights.get(row.assignment, 1.0)
+        got, best = totals.get(row.student, (0.0, 0.0))
+        totals[row.student] = (got + weight * row.points, best + weight * (row.auto_max + row.manual_max))
+    return totals
 
 
 def cell_scores(root: Path, assignment: str, student: str) -> dict:
@@ -151,15 +185,18 @@ def cell_scores(root: Path, assignment: str, student: str) -> dict:
         return {grade.name: grade.score for notebook in submission.notebooks for grade in notebook.grades}
 
 
-def write_grades_csv(rows: list[Score], path: Path) -> Path:
+def write_grades_csv(rows: list[Score], path: Path, weights: dict | None = None) -> Path:
     path = Path(path)
+    totals = course_totals(rows, weights)
     with open(path, "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["student", "assignment", "auto_score", "auto_max", "manual_score", "manual_max",
-                         "needs_manual_grade", "late_penalty", "total", "extension_hours"])
+                         "needs_manual_grade", "late_penalty", "total", "extension_hours", "missing", "weight",
+                         "course_total", "course_max"])
         for row in rows:
             writer.writerow([row.student, row.assignment, row.auto, row.auto_max, row.manual, row.manual_max,
-                             row.needs_manual_grade, row.late_penalty, row.points, row.extension_hours])
+                             row.needs_manual_grade, row.late_penalty, row.points, row.extension_hours, row.missing,
+                             (weights or {}).get(row.assignment, 1.0), *(round(v, 4) for v in totals[row.student])])
     return path
 
 
@@ -233,10 +270,14 @@ def main(argv=None) -> int:
             feedback(args.root, assignments)
             print(f"feedback HTML written under {args.root / 'feedback'}")
         else:
-            rows = scores(args.root)
-            print(table(rows))
-            print(f"grades written to {write_grades_csv(rows, args.root / 'grades.csv')}")
-    except (NbgraderError, sandbox.SandboxUnavailable, schedule.ScheduleError) as error:
+            path = args.root / roster.ROSTER_FILE
+            listed = [s.id for s in roster.load(path).students] if path.is_file() else []
+            rows = class_scores(args.root, listed)
+            print(table([r for r in rows if not r.missing]))
+            calendar = schedule.load(args.root)
+            written = write_grades_csv(rows, args.root / "grades.csv", calendar.weights() if calendar else None)
+            print(f"grades written to {written}")
+    except (NbgraderError, sandbox.SandboxUnavailable, schedule.ScheduleError, roster.RosterError) as error:
         print(error, file=sys.stderr)
         return 1
     return 0

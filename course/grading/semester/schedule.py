@@ -20,7 +20,7 @@ from ... import paths
 from ..engine import database
 
 FILE = "schedule.toml"
-KEYS = {"release", "due", "requires"}
+KEYS = {"release", "due", "requires", "weight"}
 UTC = dt.timezone.utc
 
 
@@ -34,6 +34,7 @@ class Entry:
     release: dt.datetime | None = None  # aware, UTC
     due: dt.datetime | None = None
     requires: tuple[str, ...] = ()
+    weight: float = 1.0  # in the course total (grades.csv)
 
 
 @dataclass
@@ -43,6 +44,9 @@ class Schedule:
 
     def get(self, assignment: str) -> Entry:
         return self.entries.get(assignment) or Entry(assignment)
+
+    def weights(self) -> dict[str, float]:
+        return {a: e.weight for a, e in self.entries.items()}
 
 
 def _moment(value, zone: dt.tzinfo, end_of_day: bool, where: str) -> dt.datetime:
@@ -86,7 +90,10 @@ def parse(text: str, known, where: str = FILE) -> Schedule:
         for other in requires:
             if other not in known or other == name:
                 raise ScheduleError(f"{where}: [{name}] requires {other!r}, which is no other assignment")
-        entries[name] = Entry(name, release, due, tuple(requires))
+        weight = table.get("weight", 1.0)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or weight < 0:
+            raise ScheduleError(f"{where}: [{name}] weight = {weight!r}: a number, 0 or more")
+        entries[name] = Entry(name, release, due, tuple(requires), float(weight))
     return Schedule(timezone, {a: entries[a] for a in known if a in entries})
 
 

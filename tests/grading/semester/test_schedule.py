@@ -116,7 +116,8 @@ def test_times_are_read_in_the_files_time_zone(course):
 
 @pytest.mark.parametrize("text, complaint", [
     ("[04_x]\ndue = 2027-01-01", r"\[04_x\] is no assignment \(the folders of source/ are: 01_a, 02_b, 07_c\)"),
-    ("[01_a]\ndeadline = 2027-01-01", r"\[01_a\] has deadline; an assignment takes only due, release, requires"),
+    ("[01_a]\ndeadline = 2027-01-01", r"\[01_a\] has deadline; an assignment takes only due, release, requires, weight"),
+    ('[01_a]\nweight = "2"', r"\[01_a\] weight = '2': a number, 0 or more"),
     ("[01_a]\nrelease = 2027-02-01\ndue = 2027-01-01", r"\[01_a\] is due before it is released"),
     ('[01_a]\ndue = "Monday"', r"\[01_a\] due is 'Monday': write a TOML date-time"),
     ('[07_c]\nrequires = ["02"]', r"\[07_c\] requires '02', which is no other assignment"),
