@@ -19,7 +19,8 @@ from tests.helpers import ROOT
 A, B = "05_training_loop", "01_convolution"
 DUE = dt.datetime(2027, 5, 31, 22, 0)
 # student -> (assignment, hours late, auto score, manual score)
-CLASS = {"s123": [(A, 10, 6.0, 3.0), (B, 10, 6.0, 3.0)], "s124": [(A, 30, 5.0, 4.0)], "s125": [(A, -1, 6.0, 4.0)]}
+CLASS = {"s123": [(A, 10, 6.0, 3.0), (B, 10, 6.0, 3.0)], "s124": [(A, 30, 5.0, 4.0)], "s125": [(A, -1, 6.0, 4.0)],
+         "s127": [(A, 30, 5.0, None)]}  # as the grading worker's scratch gradebook holds it: no manual score
 
 
 @pytest.fixture(scope="module")
@@ -154,3 +155,17 @@ def test_make_extend_passes_its_three_settings():
     makefile = (ROOT / "Makefile").read_text()
     assert ('-m course.commands.extend --student "$(STUDENT)" --assignment "$(ASSIGNMENT)" --hours "$(HOURS)"'
             in makefile)
+
+
+def test_the_recomputed_penalty_is_the_one_nbgrader_itself_assigns(course):
+    import nbformat
+    from nbgrader.preprocessors import AssignLatePenalties
+    from traitlets.config import PyFileConfigLoader
+
+    assert extend.main(["--root", str(course), "--student", "s127", "--assignment", A, "--hours", "12"]) == 0
+    ours = scores(course)[("s127", A)].late_penalty
+    assert ours == pytest.approx(0.5)  # 18 h late: one day, 10% of 5
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    resources = {"nbgrader": {"notebook": A, "assignment": A, "student": "s127", "db_url": database.db_url(course)}}
+    AssignLatePenalties(config=config).preprocess(nbformat.v4.new_notebook(), resources)  # autograde's last step
+    assert scores(course)[("s127", A)].late_penalty == ours
