@@ -24,8 +24,8 @@ CLASS = {"s123": [(A, 10, 6.0, 3.0), (B, 10, 6.0, 3.0)], "s124": [(A, 30, 5.0, 4
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """The course, made once per module (a new gradebook costs seconds); each test gets a copy."""
+def extension_template(tmp_path_factory):
+    """The extension_course, made once per module (a new gradebook costs seconds); each test gets a copy."""
     from nbgrader.api import Gradebook
 
     root = tmp_path_factory.mktemp("extend") / "course"
@@ -56,9 +56,9 @@ def built(tmp_path_factory):
 
 
 @pytest.fixture
-def course(built, tmp_path, monkeypatch):
+def extension_course(extension_template, tmp_path, monkeypatch):
     monkeypatch.delenv(database.ENV_DB_URL, raising=False)
-    return shutil.copytree(built, tmp_path / "course")
+    return shutil.copytree(extension_template, tmp_path / "course")
 
 
 def dump(root) -> set:
@@ -87,49 +87,49 @@ def read_csv(path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def test_an_extension_recomputes_that_students_penalty_only_and_shows_in_grades(course, capsys):
-    before = dump(course)
-    assert scores(course)[("s123", A)].late_penalty == pytest.approx(0.6)
-    assert extend.main(["--root", str(course), "--student", "s123", "--assignment", "05", "--hours", "48"]) == 0
+def test_an_extension_recomputes_that_students_penalty_only_and_shows_in_grades(extension_course, capsys):
+    before = dump(extension_course)
+    assert scores(extension_course)[("s123", A)].late_penalty == pytest.approx(0.6)
+    assert extend.main(["--root", str(extension_course), "--student", "s123", "--assignment", "05", "--hours", "48"]) == 0
     out = capsys.readouterr().out
     assert "s123/05_training_loop: extension none -> 48 h" in out
     assert "due: Mon 2027-05-31 22:00 UTC -> Wed 2027-06-02 22:00 UTC" in out
     assert "10 h 0 min late -> on time" in out and "late penalty: 0.6 -> 0 points" in out
-    after = dump(course)
-    touched = rows_of(course, "s123", A)
+    after = dump(extension_course)
+    touched = rows_of(extension_course, "s123", A)
     changed = before ^ after
     assert changed and all(row[0] in touched for _, row in changed), "a row of another submission changed"
     assert {table for table, _ in changed} == {"submitted_assignment", "submitted_notebook"}
 
-    found = scores(course)
+    found = scores(extension_course)
     assert (found[("s123", A)].late_penalty, found[("s123", A)].points, found[("s123", A)].extension_hours) == \
         (0.0, 9.0, 48.0)
     assert found[("s123", B)].late_penalty == pytest.approx(0.6)  # the other assignment keeps its penalty
-    pipeline.write_grades_csv(pipeline.scores(course), course / "grades.csv")
-    line = next(r for r in read_csv(course / "grades.csv") if (r["student"], r["assignment"]) == ("s123", A))
+    pipeline.write_grades_csv(pipeline.scores(extension_course), extension_course / "grades.csv")
+    line = next(r for r in read_csv(extension_course / "grades.csv") if (r["student"], r["assignment"]) == ("s123", A))
     assert (line["late_penalty"], line["total"], line["extension_hours"]) == ("0.0", "9.0", "48.0")
-    lms_grades.write(course, [B, A])
-    moodle = {r["ID number"]: r for r in read_csv(course / lms_grades.MOODLE_FILE)}
+    lms_grades.write(extension_course, [B, A])
+    moodle = {r["ID number"]: r for r in read_csv(extension_course / lms_grades.MOODLE_FILE)}
     assert (moodle["s123"][A], moodle["s123"][B], moodle["s124"][A]) == ("9", "8.4", "8")
 
 
-def test_a_shorter_extension_leaves_fewer_late_days_and_zero_takes_it_back(course, capsys):
-    args = ["--root", str(course), "--student", "s124", "--assignment", A, "--hours"]
-    assert scores(course)[("s124", A)].late_penalty == pytest.approx(1.0)  # 30 h: two days of 10% of 5
+def test_a_shorter_extension_leaves_fewer_late_days_and_zero_takes_it_back(extension_course, capsys):
+    args = ["--root", str(extension_course), "--student", "s124", "--assignment", A, "--hours"]
+    assert scores(extension_course)[("s124", A)].late_penalty == pytest.approx(1.0)  # 30 h: two days of 10% of 5
     assert extend.main([*args, "24"]) == 0
     assert "1 d 6 h 0 min late -> 6 h 0 min late" in capsys.readouterr().out
-    assert scores(course)[("s124", A)].late_penalty == pytest.approx(0.5)
+    assert scores(extension_course)[("s124", A)].late_penalty == pytest.approx(0.5)
     assert extend.main([*args, "0"]) == 0
     assert "extension 24 h -> none" in capsys.readouterr().out
-    assert scores(course)[("s124", A)].late_penalty == pytest.approx(1.0)
+    assert scores(extension_course)[("s124", A)].late_penalty == pytest.approx(1.0)
 
 
-def test_a_student_who_has_not_submitted_gets_the_extension_for_later(course, capsys):
-    assert extend.main(["--root", str(course), "--student", "s126", "--assignment", A, "--hours", "72"]) == 0
+def test_a_student_who_has_not_submitted_gets_the_extension_for_later(extension_course, capsys):
+    assert extend.main(["--root", str(extension_course), "--student", "s126", "--assignment", A, "--hours", "72"]) == 0
     assert "not submitted (or not graded) yet" in capsys.readouterr().out
     from course.grading.engine.ledger import Ledger
 
-    with Ledger(course) as book:  # what the engine hands the worker when it grades the submission
+    with Ledger(extension_course) as book:  # what the engine hands the worker when it grades the submission
         assert book.extension(A, "s126") == dt.timedelta(hours=72)
 
 
@@ -138,16 +138,16 @@ def test_a_student_who_has_not_submitted_gets_the_extension_for_later(course, ca
     (["--student", "s123", "--assignment", "0", "--hours", "48"], "'0' matches several"),
     (["--student", "s123", "--assignment", A, "--hours", "-2"], "an extension is 0 hours (none) or more"),
 ])
-def test_a_wrong_request_changes_nothing_and_says_why(course, capsys, args, complaint):
-    before = dump(course)
-    assert extend.main(["--root", str(course), *args]) == 1
+def test_a_wrong_request_changes_nothing_and_says_why(extension_course, capsys, args, complaint):
+    before = dump(extension_course)
+    assert extend.main(["--root", str(extension_course), *args]) == 1
     assert complaint in capsys.readouterr().err
-    assert dump(course) == before
+    assert dump(extension_course) == before
 
 
-def test_an_unreleased_assignment_is_refused(course, capsys):
-    (course / "source" / "03_pooling").mkdir()
-    assert extend.main(["--root", str(course), "--student", "s123", "--assignment", "03", "--hours", "1"]) == 1
+def test_an_unreleased_assignment_is_refused(extension_course, capsys):
+    (extension_course / "source" / "03_pooling").mkdir()
+    assert extend.main(["--root", str(extension_course), "--student", "s123", "--assignment", "03", "--hours", "1"]) == 1
     assert "03_pooling is not in the gradebook yet: release it first" in capsys.readouterr().err
 
 
@@ -157,15 +157,15 @@ def test_make_extend_passes_its_three_settings():
             in makefile)
 
 
-def test_the_recomputed_penalty_is_the_one_nbgrader_itself_assigns(course):
+def test_the_recomputed_penalty_is_the_one_nbgrader_itself_assigns(extension_course):
     import nbformat
     from nbgrader.preprocessors import AssignLatePenalties
     from traitlets.config import PyFileConfigLoader
 
-    assert extend.main(["--root", str(course), "--student", "s127", "--assignment", A, "--hours", "12"]) == 0
-    ours = scores(course)[("s127", A)].late_penalty
+    assert extend.main(["--root", str(extension_course), "--student", "s127", "--assignment", A, "--hours", "12"]) == 0
+    ours = scores(extension_course)[("s127", A)].late_penalty
     assert ours == pytest.approx(0.5)  # 18 h late: one day, 10% of 5
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    resources = {"nbgrader": {"notebook": A, "assignment": A, "student": "s127", "db_url": database.db_url(course)}}
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(extension_course)).load_config()
+    resources = {"nbgrader": {"notebook": A, "assignment": A, "student": "s127", "db_url": database.db_url(extension_course)}}
     AssignLatePenalties(config=config).preprocess(nbformat.v4.new_notebook(), resources)  # autograde's last step
-    assert scores(course)[("s127", A)].late_penalty == ours
+    assert scores(extension_course)[("s127", A)].late_penalty == ours

@@ -26,7 +26,7 @@ ROSTER = "id,name,email\ns001,Ann,a@x\ns002,Bo,b@x\ns003,Cy,c@x\ns004,Di,d@x\n" 
 
 
 @pytest.fixture
-def course(tmp_path, monkeypatch):
+def lms_graded_course(tmp_path, monkeypatch):
     monkeypatch.delenv(database.ENV_DB_URL, raising=False)
     root = tmp_path / "course"
     for name in (A, B):
@@ -46,15 +46,15 @@ def read(path) -> list[list[str]]:
         return list(csv.reader(handle))
 
 
-def test_grades_csv_and_the_lms_files_agree_row_by_row(course, capsys):
-    assert pipeline.main(["grades", "--root", str(course)]) == 0
-    assert lms.main(["--root", str(course), "grades", "--allow-ungraded"]) == 0
-    with open(course / "grades.csv", newline="") as handle:
+def test_grades_csv_and_the_lms_files_agree_row_by_row(lms_graded_course, capsys):
+    assert pipeline.main(["grades", "--root", str(lms_graded_course)]) == 0
+    assert lms.main(["--root", str(lms_graded_course), "grades", "--allow-ungraded"]) == 0
+    with open(lms_graded_course / "grades.csv", newline="") as handle:
         grades = {(r["student"], r["assignment"]): r for r in csv.DictReader(handle)}
     students = ["s001", "s002", "s003", "s004"]
     assert set(grades) == {(s, a) for s in students for a in (A, B)}, "a student or assignment has no row"
 
-    canvas, moodle = read(course / lms_grades.CANVAS_FILE), read(course / lms_grades.MOODLE_FILE)
+    canvas, moodle = read(lms_graded_course / lms_grades.CANVAS_FILE), read(lms_graded_course / lms_grades.MOODLE_FILE)
     assert canvas[0][5:] == moodle[0][3:] == [A, B]
     for a, possible in zip((A, B), canvas[1][5:]):
         assert {float(r["auto_max"]) + float(r["manual_max"]) for k, r in grades.items() if k[1] == a} == \

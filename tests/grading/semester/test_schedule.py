@@ -36,7 +36,7 @@ requires = ["02_b"]
 
 
 @pytest.fixture(scope="module")
-def empty_gradebook(tmp_path_factory):
+def schedule_gradebook(tmp_path_factory):
     """An empty gradebook, made once (each costs seconds) and copied into each test's course."""
     from nbgrader.api import Gradebook
 
@@ -46,12 +46,12 @@ def empty_gradebook(tmp_path_factory):
 
 
 @pytest.fixture
-def course(tmp_path, monkeypatch, empty_gradebook):
+def scheduled_course(tmp_path, monkeypatch, schedule_gradebook):
     """A course of three assignment folders (in no particular creation order), a schedule and an empty gradebook."""
     monkeypatch.delenv(database.ENV_DB_URL, raising=False)
     root = tmp_path / "course"
     root.mkdir()
-    shutil.copy2(empty_gradebook, root / "gradebook.db")
+    shutil.copy2(schedule_gradebook, root / "gradebook.db")
     for name in ("07_c", "01_a", "02_b"):
         (root / "source" / name).mkdir(parents=True)
         (root / "source" / name / f"{name}.ipynb").write_text("{}")
@@ -77,22 +77,22 @@ def give(root, assignment: str, student: str, **submission) -> None:
 
 # --- the assignments ---------------------------------------------------------------------------------------
 
-def test_the_assignments_are_the_source_folders_in_name_order(course):
-    assert paths.assignments(course) == ("01_a", "02_b", "07_c")
+def test_the_assignments_are_the_source_folders_in_name_order(scheduled_course):
+    assert paths.assignments(scheduled_course) == ("01_a", "02_b", "07_c")
     assert paths.ASSIGNMENTS == tuple(sorted(p.name for p in (ROOT / "source").iterdir() if p.is_dir()))
-    (course / "source" / "03_new").mkdir()
-    assert paths.assignments(course) == ("01_a", "02_b", "03_new", "07_c")
+    (scheduled_course / "source" / "03_new").mkdir()
+    assert paths.assignments(scheduled_course) == ("01_a", "02_b", "03_new", "07_c")
 
 
-def test_assignment_may_name_several_by_spaces_commas_or_a_unique_start(course):
-    assert paths.choose("07_c 01", course) == ["01_a", "07_c"]
-    assert paths.choose("02_b,01_a", course) == ["01_a", "02_b"]
+def test_assignment_may_name_several_by_spaces_commas_or_a_unique_start(scheduled_course):
+    assert paths.choose("07_c 01", scheduled_course) == ["01_a", "07_c"]
+    assert paths.choose("02_b,01_a", scheduled_course) == ["01_a", "02_b"]
     with pytest.raises(ValueError, match="'0' matches several; the assignments .* are: 01_a, 02_b, 07_c"):
-        paths.choose("0", course)
+        paths.choose("0", scheduled_course)
     with pytest.raises(ValueError, match="'99' is no assignment"):
-        paths.choose("01 99", course)
-    assert pipeline.chosen(course, None) == ["01_a", "02_b", "07_c"]
-    assert pipeline.chosen(course, ["07", "01_a,02"]) == ["01_a", "02_b", "07_c"]
+        paths.choose("01 99", scheduled_course)
+    assert pipeline.chosen(scheduled_course, None) == ["01_a", "02_b", "07_c"]
+    assert pipeline.chosen(scheduled_course, ["07", "01_a,02"]) == ["01_a", "02_b", "07_c"]
 
 
 def test_make_passes_assignment_and_force_to_release_handout_and_autograde():
@@ -105,8 +105,8 @@ def test_make_passes_assignment_and_force_to_release_handout_and_autograde():
 
 # --- the file ----------------------------------------------------------------------------------------------
 
-def test_times_are_read_in_the_files_time_zone(course):
-    calendar = schedule.load(course)
+def test_times_are_read_in_the_files_time_zone(scheduled_course):
+    calendar = schedule.load(scheduled_course)
     assert calendar.get("01_a").release == dt.datetime(2027, 4, 12, 7, 0, tzinfo=UTC)  # 09:00 CEST
     assert calendar.get("01_a").due == dt.datetime(2027, 4, 19, 21, 59, tzinfo=UTC)
     assert calendar.get("02_b").due == dt.datetime(2027, 4, 26, 23, 59, tzinfo=UTC)  # its own offset wins
@@ -139,7 +139,7 @@ def test_the_courses_schedule_dates_every_assignment_and_holds_07_until_02_is_du
 
 # --- the gradebook's due dates -------------------------------------------------------------------------------
 
-def test_release_feeds_the_schedules_due_dates_into_the_gradebook(course, monkeypatch):
+def test_release_feeds_the_schedules_due_dates_into_the_gradebook(scheduled_course, monkeypatch):
     generated = []
 
     def generate(root, *args, check=True):  # nbgrader generate_assignment registers the assignment, no due date
@@ -148,30 +148,30 @@ def test_release_feeds_the_schedules_due_dates_into_the_gradebook(course, monkey
             book.update_or_create_assignment(args[1])
 
     monkeypatch.setattr(pipeline, "nbgrader", generate)
-    changed = pipeline.release(course, ["01_a"])
+    changed = pipeline.release(scheduled_course, ["01_a"])
     assert generated == ["01_a"]
     assert changed == ["01_a: due date none -> Mon 2027-04-19 23:59 CEST"]
-    with gradebook(course) as book:
+    with gradebook(scheduled_course) as book:
         assert book.find_assignment("01_a").duedate == dt.datetime(2027, 4, 19, 21, 59)
         assert [a.name for a in book.assignments] == ["01_a"]  # the others are not touched
-    assert pipeline.release(course, ["01_a"]) == []  # nothing changed the second time
-    (course / schedule.FILE).write_text(CALENDAR.replace("due = 2027-04-19 ", "due = 2027-04-20 "))
-    assert pipeline.release(course, ["01_a"]) == ["01_a: due date Mon 2027-04-19 23:59 CEST -> "
+    assert pipeline.release(scheduled_course, ["01_a"]) == []  # nothing changed the second time
+    (scheduled_course / schedule.FILE).write_text(CALENDAR.replace("due = 2027-04-19 ", "due = 2027-04-20 "))
+    assert pipeline.release(scheduled_course, ["01_a"]) == ["01_a: due date Mon 2027-04-19 23:59 CEST -> "
                                                   "Tue 2027-04-20 23:59 CEST"]
 
 
 # --- prerequisites -----------------------------------------------------------------------------------------
 
-def test_an_assignment_is_held_until_what_it_requires_is_due_for_everyone(course):
-    calendar = schedule.load(course)
+def test_an_assignment_is_held_until_what_it_requires_is_due_for_everyone(scheduled_course):
+    calendar = schedule.load(scheduled_course)
     due = calendar.get("02_b").due
     before, after = due - dt.timedelta(minutes=1), due + dt.timedelta(minutes=1)
     [reason] = schedule.blockers(calendar, ["01_a", "07_c"], before)
     assert reason.startswith("07_c requires 02_b, which is due Tue 2027-04-27 01:59 CEST: releasing 07_c now")
     assert schedule.blockers(calendar, ["01_a", "07_c"], after) == []
-    give(course, "02_b", "s7", extension=dt.timedelta(hours=48))
-    give(course, "02_b", "s8", extension=dt.timedelta(hours=2))
-    extensions = schedule.latest_extensions(course)
+    give(scheduled_course, "02_b", "s7", extension=dt.timedelta(hours=48))
+    give(scheduled_course, "02_b", "s8", extension=dt.timedelta(hours=2))
+    extensions = schedule.latest_extensions(scheduled_course)
     assert extensions == {"02_b": ("s7", dt.timedelta(hours=48))}
     [reason] = schedule.blockers(calendar, ["07_c"], after, extensions)
     assert "open until Thu 2027-04-29 01:59 CEST (s7's extension)" in reason
@@ -180,18 +180,18 @@ def test_an_assignment_is_held_until_what_it_requires_is_due_for_everyone(course
     assert "(the grace period)" in reason
 
 
-def test_release_and_handout_stop_with_the_reason_unless_forced(course, monkeypatch, capsys):
+def test_release_and_handout_stop_with_the_reason_unless_forced(scheduled_course, monkeypatch, capsys):
     calling = []
     monkeypatch.setattr(pipeline, "nbgrader", lambda root, *args, check=True: calling.append(args))
     monkeypatch.setattr(schedule, "current_time", lambda: dt.datetime(2027, 4, 26, tzinfo=UTC))  # 02_b is open
-    assert pipeline.main(["release", "--root", str(course), "--assignment", "07"]) == 1
+    assert pipeline.main(["release", "--root", str(scheduled_course), "--assignment", "07"]) == 1
     assert calling == []
     err = capsys.readouterr().err
     assert "Not released:\n  07_c requires 02_b" in err and "FORCE=1" in err
-    assert handout.main(["--root", str(course), "--assignment", "01 07", "--output", str(course / "h.zip")]) == 1
-    assert "Not handed out:\n  07_c requires 02_b" in capsys.readouterr().err and not (course / "h.zip").exists()
-    assert pipeline.main(["release", "--root", str(course), "--assignment", "01"]) == 0
-    assert pipeline.main(["release", "--root", str(course), "--assignment", "07", "--force"]) == 0
+    assert handout.main(["--root", str(scheduled_course), "--assignment", "01 07", "--output", str(scheduled_course / "h.zip")]) == 1
+    assert "Not handed out:\n  07_c requires 02_b" in capsys.readouterr().err and not (scheduled_course / "h.zip").exists()
+    assert pipeline.main(["release", "--root", str(scheduled_course), "--assignment", "01"]) == 0
+    assert pipeline.main(["release", "--root", str(scheduled_course), "--assignment", "07", "--force"]) == 0
     assert [args[1] for args in calling] == ["01_a", "07_c"]
 
 
@@ -201,11 +201,11 @@ def test_a_handout_of_some_assignments_holds_only_their_notebooks():
     assert notebooks == ["release/03_pooling/03_pooling.ipynb", "release/05_training_loop/05_training_loop.ipynb"]
 
 
-def test_make_schedule_shows_dates_state_gradebook_and_extensions(course, capsys):
-    give(course, "01_a", "s1", extension=dt.timedelta(hours=24))
-    with gradebook(course) as book:
+def test_make_schedule_shows_dates_state_gradebook_and_extensions(scheduled_course, capsys):
+    give(scheduled_course, "01_a", "s1", extension=dt.timedelta(hours=24))
+    with gradebook(scheduled_course) as book:
         book.update_or_create_assignment("01_a", duedate="2027-04-18 10:00:00 UTC")
-    assert schedule_command.main(["--root", str(course), "--now", "2027-04-20T12:00:00+00:00"]) == 0
+    assert schedule_command.main(["--root", str(scheduled_course), "--now", "2027-04-20T12:00:00+00:00"]) == 0
     out = capsys.readouterr().out
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("0")}
     assert "Mon 2027-04-12 09:00 CEST  Mon 2027-04-19 23:59 CEST" in lines["01_a"] and "overdue" in lines["01_a"]
