@@ -153,11 +153,11 @@ def class_scores(root: Path = PROJECT_ROOT, students=()) -> list[Score]:
     rows = scores(root)
     with Gradebook(database.db_url(root)) as gradebook:
         everyone = {s.id for s in gradebook.students} | set(students)
-    maxima = {}
+    maxima: dict = {}
     for row in rows:
         if not row.missing:
-            maxima[row.assignment] = (max(row.auto_max, maxima.get(row.assignment, (0, 0))[0]),
-                                      max(row.manual_max, maxima.get(row.assignment, (0, 0))[1]))
+            auto_max, manual_max = maxima.get(row.assignment, (0.0, 0.0))
+            maxima[row.assignment] = (max(row.auto_max, auto_max), max(row.manual_max, manual_max))
     have = {(r.student, r.assignment) for r in rows}
     rows = [r for r in rows if r.assignment in maxima]
     rows += [Score(student, a, 0.0, auto_max, 0.0, manual_max, False, missing=True)
@@ -202,6 +202,7 @@ def write_grades_csv(rows: list[Score], path: Path, weights: dict | None = None)
 
 def table(rows: list[Score]) -> str:
     """Students down, assignments across: autograded points, with * where a written answer waits."""
+    rows = [r for r in rows if not r.missing]
     students = sorted({r.student for r in rows})
     assignments = sorted({r.assignment for r in rows})
     by_key = {(r.student, r.assignment): r for r in rows}
@@ -273,7 +274,7 @@ def main(argv=None) -> int:
             path = args.root / roster.ROSTER_FILE
             listed = [s.id for s in roster.load(path).students] if path.is_file() else []
             rows = class_scores(args.root, listed)
-            print(table([r for r in rows if not r.missing]))
+            print(table(rows))
             calendar = schedule.load(args.root)
             written = write_grades_csv(rows, args.root / "grades.csv", calendar.weights() if calendar else None)
             print(f"grades written to {written}")

@@ -81,3 +81,6 @@ def test_grades_csv_and_the_lms_files_agree_row_by_row(lms_graded_course, capsys
     for (student, a), row in grades.items():
         assert (float(row["course_total"]), float(row["course_max"])) == expected[student]
         assert float(row["weight"]) == (2.0 if a == B else 1.0)
+    # The printed table shows what was handed in; s004's zeros are in the files, not in it.
+    table = pipeline.table(pipeline.class_scores(lms_graded_course, ["s004"]))
+    assert "s001" in table and "s004" not in table
