@@ -126,7 +126,7 @@ def test_a_shorter_extension_leaves_fewer_late_days_and_zero_takes_it_back(exten
 
 def test_a_student_who_has_not_submitted_gets_the_extension_for_later(extension_course, capsys):
     assert extend.main(["--root", str(extension_course), "--student", "s126", "--assignment", A, "--hours", "72"]) == 0
-    assert "not submitted (or not graded) yet" in capsys.readouterr().out
+    assert "no submission time recorded (not handed in yet" in capsys.readouterr().out
     from course.grading.engine.ledger import Ledger
 
     with Ledger(extension_course) as book:  # what the engine hands the worker when it grades the submission
@@ -169,3 +169,11 @@ def test_the_recomputed_penalty_is_the_one_nbgrader_itself_assigns(extension_cou
     resources = {"nbgrader": {"notebook": A, "assignment": A, "student": "s127", "db_url": database.db_url(extension_course)}}
     AssignLatePenalties(config=config).preprocess(nbformat.v4.new_notebook(), resources)  # autograde's last step
     assert scores(extension_course)[("s127", A)].late_penalty == ours
+
+
+def test_without_a_gradebook_nothing_is_made(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(database.ENV_DB_URL, raising=False)
+    (tmp_path / "source" / A).mkdir(parents=True)
+    assert extend.main(["--root", str(tmp_path), "--student", "s1", "--assignment", A, "--hours", "1"]) == 1
+    assert "has no gradebook yet: release the assignment first" in capsys.readouterr().err
+    assert not (tmp_path / "gradebook.db").exists()

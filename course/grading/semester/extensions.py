@@ -40,9 +40,11 @@ class Change:
         calendar = calendar or schedule.Schedule()
         lines = [f"{self.student}/{self.assignment}: extension {_hours(self.extension_before)} -> "
                  f"{_hours(self.extension_after)}",
-                 f"  due: {schedule.shown(self.due_before, calendar)} -> {schedule.shown(self.due_after, calendar)}"]
+                 f"  due: {schedule.shown(self.due_before, calendar)} -> {schedule.shown(self.due_after, calendar)}"
+                 if self.due_after else "  the assignment has no due date in the gradebook: nothing is late"]
         if self.submitted is None:
-            lines.append("  not submitted (or not graded) yet: the extension counts when it is graded")
+            lines.append("  no submission time recorded (not handed in yet, or without timestamp.txt): "
+                         "the extension counts once one is graded with a time")
         else:
             lines.append(f"  submitted {schedule.shown(self.submitted, calendar)}: {_late(self.late_before_s)} -> "
                          f"{_late(self.late_after_s)}")
@@ -97,6 +99,9 @@ def extend(root: Path, assignment: str, student: str, hours: float) -> Change:
 
     if hours < 0:
         raise ExtensionError(f"HOURS={hours:g}: an extension is 0 hours (none) or more")
+    if not database.exists(root):
+        raise ExtensionError(f"{root} has no gradebook yet: release the assignment first "
+                             f"(make release ASSIGNMENT={assignment})")
     policy = late.course_policy(root)
     wanted = dt.timedelta(hours=hours) if hours else None
     with Gradebook(database.db_url(root)) as gradebook:

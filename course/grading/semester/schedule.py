@@ -105,14 +105,9 @@ def load(root: Path = paths.PROJECT_ROOT) -> Schedule | None:
     return parse(path.read_text(encoding="utf-8"), paths.assignments(root), path.name)
 
 
-def _gradebook_exists(root: Path) -> bool:
-    url = database.db_url(root)
-    return not database.is_sqlite(url) or (Path(root) / "gradebook.db").is_file()
-
-
 def latest_extensions(root: Path) -> dict[str, tuple[str, dt.timedelta]]:
     """assignment -> (student, extension) of the longest extension given on it, from the gradebook."""
-    if not _gradebook_exists(root):
+    if not database.exists(root):
         return {}
     from nbgrader.api import Assignment, Gradebook, SubmittedAssignment
 
@@ -179,7 +174,7 @@ def feed(root: Path, schedule: Schedule, assignments) -> list[str]:
 
 
 def gradebook_due_dates(root: Path) -> dict[str, dt.datetime]:
-    if not _gradebook_exists(root):
+    if not database.exists(root):
         return {}
     from nbgrader.api import Gradebook
 
