@@ -177,3 +177,12 @@ def test_without_a_gradebook_nothing_is_made(tmp_path, capsys, monkeypatch):
     assert extend.main(["--root", str(tmp_path), "--student", "s1", "--assignment", A, "--hours", "1"]) == 1
     assert "has no gradebook yet: release the assignment first" in capsys.readouterr().err
     assert not (tmp_path / "gradebook.db").exists()
+
+
+def test_without_a_due_date_it_is_refused(extension_course, capsys):
+    with sqlite3.connect(extension_course / "gradebook.db") as db:
+        db.execute("UPDATE assignment SET duedate = NULL WHERE name = ?", (A,))
+    before = dump(extension_course)
+    assert extend.main(["--root", str(extension_course), "--student", "s124", "--assignment", A, "--hours", "5"]) == 1
+    assert f"{A} has no due date in the gradebook, so nothing is late" in capsys.readouterr().err
+    assert dump(extension_course) == before

@@ -40,8 +40,7 @@ class Change:
         calendar = calendar or schedule.Schedule()
         lines = [f"{self.student}/{self.assignment}: extension {_hours(self.extension_before)} -> "
                  f"{_hours(self.extension_after)}",
-                 f"  due: {schedule.shown(self.due_before, calendar)} -> {schedule.shown(self.due_after, calendar)}"
-                 if self.due_after else "  the assignment has no due date in the gradebook: nothing is late"]
+                 f"  due: {schedule.shown(self.due_before, calendar)} -> {schedule.shown(self.due_after, calendar)}"]
         if self.submitted is None:
             lines.append("  no submission time recorded (not handed in yet, or without timestamp.txt): "
                          "the extension counts once one is graded with a time")
@@ -110,6 +109,9 @@ def extend(root: Path, assignment: str, student: str, hours: float) -> Change:
         except MissingEntry:
             raise ExtensionError(f"{assignment} is not in the gradebook yet: release it first "
                                  f"(make release ASSIGNMENT={assignment})") from None
+        if due is None and wanted:  # nbgrader cannot add an extension to no due date (its duedate property fails)
+            raise ExtensionError(f"{assignment} has no due date in the gradebook, so nothing is late: give it one "
+                                 f"in schedule.toml and run make release ASSIGNMENT={assignment}")
         if not _known_student(root, gradebook, student):
             raise ExtensionError(f"{student} is no student of this course (not in the gradebook, "
                                  f"{roster.ROSTER_FILE} or submitted/): check the id")
