@@ -209,6 +209,11 @@ def table(schedule: Schedule, known, now: dt.datetime, in_gradebook: dict | None
         if entry.due and booked and booked != entry.due:
             notes.append(f"{assignment}: the gradebook has due date {shown(booked, schedule)}; "
                          f"`make release ASSIGNMENT={assignment}` writes {FILE}'s")
+        for other in entry.requires:
+            due = schedule.get(other).due
+            if entry.release and (due is None or due > entry.release):
+                notes.append(f"{assignment} is released before {other} is due: make release and make handout will "
+                             f"refuse it until {shown(due, schedule) if due else other + ' has a due date'}")
         if assignment in extensions:
             student, extra = extensions[assignment]
             notes.append(f"{assignment}: extensions given, the longest {extra.total_seconds() / 3600:g} h ({student})")

@@ -214,3 +214,8 @@ def test_make_schedule_shows_dates_state_gradebook_and_extensions(scheduled_cour
     assert "01_a: the gradebook has due date Sun 2027-04-18 12:00 CEST" in out
     assert "01_a: extensions given, the longest 24 h (s1)" in out
     assert "grace period after a due date: 0 min" in out
+    assert "is released before" not in out
+    (scheduled_course / schedule.FILE).write_text(CALENDAR.replace("release = 2027-06-14", "release = 2027-04-20"))
+    assert schedule_command.main(["--root", str(scheduled_course), "--now", "2027-04-20T12:00:00+00:00"]) == 0
+    assert ("07_c is released before 02_b is due: make release and make handout will refuse it until "
+            "Tue 2027-04-27 01:59 CEST") in capsys.readouterr().out
