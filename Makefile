@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
-.PHONY: all system system-test install data release demo autograde feedback grades collect-lms handout lab lint test bench bench-grading clean \
+.PHONY: all system system-test install data release schedule extend demo autograde feedback grades collect-lms handout lab lint test bench bench-grading clean \
 	proxy roster hub report bench-report
 
 # The demo round runs in demo/, a course folder of its own (course/commands/demo.py): the instructor's
@@ -37,8 +37,21 @@ $(STAMP): requirements.txt pyproject.toml
 data: install
 	$(PY) -m course.data
 
+# ASSIGNMENT="03_pooling 04" (names or their starts, spaces or commas) releases those only; the due dates of
+# schedule.toml go into the gradebook; FORCE=1 releases before the assignments it requires are due.
+ASSIGNMENT_ARGS = $(if $(ASSIGNMENT),--assignment "$(ASSIGNMENT)") $(if $(filter 1 yes true,$(FORCE)),--force)
 release: install
-	$(PY) -m course.grading.semester.pipeline release
+	$(PY) -m course.grading.semester.pipeline release $(ASSIGNMENT_ARGS)
+
+# One student's extension (nbgrader's, in the gradebook) and their late penalty recomputed; HOURS=0 takes it back.
+extend: install
+	@test -n "$(STUDENT)" && test -n "$(ASSIGNMENT)" && test -n "$(HOURS)" || \
+		{ echo "usage: make extend STUDENT=s123 ASSIGNMENT=05_training_loop HOURS=48" >&2; exit 2; }
+	$(PY) -m course.commands.extend --student "$(STUDENT)" --assignment "$(ASSIGNMENT)" --hours "$(HOURS)"
+
+# schedule.toml as a table: release and due dates, what is open or overdue now, extensions, the grace period.
+schedule: install
+	$(PY) -m course.commands.schedule
 
 demo: install data
 	$(PY) -m course.grading.semester.demo
@@ -46,8 +59,7 @@ demo: install data
 # In parallel on Dask (docs/grading-at-scale.md): only what changed since the last run, unless FORCE=1;
 # STUDENT=s123 ASSIGNMENT=03_pooling regrades one; COURSE_SCHEDULER=tcp://HOST:PORT uses a running cluster.
 autograde: install
-	$(PY) -m course.grading.semester.pipeline autograde $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) \
-		$(if $(STUDENT),--student $(STUDENT)) $(if $(filter 1 yes true,$(FORCE)),--force)
+	$(PY) -m course.grading.semester.pipeline autograde $(ASSIGNMENT_ARGS) $(if $(STUDENT),--student $(STUDENT))
 
 feedback: install
 	$(PY) -m course.grading.semester.pipeline feedback
@@ -66,7 +78,7 @@ collect-lms: install
 		$(if $(LMS),--lms $(LMS)) $(if $(filter 1 yes true,$(ZIP_TIMES)),--zip-times) $(if $(ZIP_TZ),--timezone $(ZIP_TZ))
 
 handout: install
-	$(PY) -m course.commands.handout
+	$(PY) -m course.commands.handout $(ASSIGNMENT_ARGS)
 
 # The instructor's class report in reports/ (docs/instructors.md, "The class report"); reads, never changes, grades.
 report: install

@@ -81,10 +81,12 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.Autograde.pre_convert_hook = recovery.zero_before_grading(c.CourseDirectory.db_url)
 
-# Late work (after the due date set in the gradebook) loses 10% of its autograded score per started day
-# (course/grading/semester/late.py); set percent_per_day to 0 for no penalty.
+# Late work (after the due date in the gradebook, which schedule.toml feeds, plus the submission's extension)
+# loses 10% of its autograded score per started day (course/grading/semester/late.py); set percent_per_day
+# to 0 for no penalty. Work up to grace_minutes late costs nothing; later work counts its days from there.
 c.AssignLatePenalties.plugin_class = late.PerDayPenalty
 c.PerDayPenalty.percent_per_day = 10.0
+c.PerDayPenalty.grace_minutes = 0
 
 # The stub a student sees in every exercise cell.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

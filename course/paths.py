@@ -8,15 +8,37 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
-ASSIGNMENTS = (
-    "01_convolution",
-    "02_padding_stride",
-    "03_pooling",
-    "04_emnist_cnn",
-    "05_training_loop",
-    "06_regularization",
-    "07_conv_backprop",
-)
+
+
+def assignments(root: Path = PROJECT_ROOT) -> tuple[str, ...]:
+    """The assignments of the course at `root`: the folders of its `source/`, in name order.
+
+    A new assignment is a new folder; nothing lists them by hand. (The students' handout has no
+    `source/`: there the released notebooks' folders are the assignments.)"""
+    root = Path(root)
+    base = root / "source" if (root / "source").is_dir() else root / "release"
+    if not base.is_dir():
+        return ()
+    return tuple(sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))))
+
+
+def choose(text: str, root: Path = PROJECT_ROOT) -> list[str]:
+    """`"03_pooling 05,07_conv_backprop"` -> the assignments it names, in course order.
+
+    Names may be separated by spaces or commas, and an unambiguous start (`03`) names the assignment."""
+    known = assignments(root)
+    chosen = set()
+    for word in text.replace(",", " ").split():
+        found = [a for a in known if a == word] or [a for a in known if a.startswith(word)]
+        if len(found) != 1:
+            what = "matches several" if found else "is no assignment"
+            raise ValueError(f"{word!r} {what}; the assignments (folders of source/) are: {', '.join(known)}")
+        chosen.add(found[0])
+    return [a for a in known if a in chosen]
+
+
+# The project's own assignments, for the commands and tests that work on this checkout.
+ASSIGNMENTS = assignments()
 
 
 def data_root() -> Path:

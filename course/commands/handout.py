@@ -9,7 +9,7 @@ imports `course.grading` and is never shipped; the student one only sets what
 nbgrader's Validate button needs. `source/`, `tests/`, probes, mistakes and
 `course/grading/` stay out, and the build refuses a file with solution markers.
 
-`python -m course.commands.handout [--output ZIP]`
+`python -m course.commands.handout [--output ZIP] [--assignment "03_pooling 04"]`
 """
 from __future__ import annotations
 
@@ -19,7 +19,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from ..paths import ASSIGNMENTS, PROJECT_ROOT
+from .. import paths
+from ..grading.semester import pipeline, schedule
+from ..paths import PROJECT_ROOT
 
 PREFIX = "cnn-course"
 DEFAULT_OUTPUT = PROJECT_ROOT / "handout" / "cnn-course-handout.zip"
@@ -125,11 +127,11 @@ def student_requirements(text: str) -> str:
     return "\n".join(kept) + "\n"
 
 
-def contents(root: Path = PROJECT_ROOT) -> dict[str, bytes]:
-    """Path inside the handout folder -> bytes, for every file of the handout."""
+def contents(root: Path = PROJECT_ROOT, assignments=None) -> dict[str, bytes]:
+    """Path inside the handout folder -> bytes, for every file of the handout (of `assignments`, else all)."""
     root = Path(root)
     files: dict[str, bytes] = {"README.md": (root / "docs" / "students.md").read_bytes()}
-    for assignment in ASSIGNMENTS:
+    for assignment in paths.assignments(root) if assignments is None else assignments:
         notebook = root / "release" / assignment / f"{assignment}.ipynb"
         if not notebook.is_file():
             raise HandoutError(f"{notebook.relative_to(root)} is missing: run `make release` first")
@@ -153,9 +155,9 @@ def contents(root: Path = PROJECT_ROOT) -> dict[str, bytes]:
     return files
 
 
-def build(output: Path = DEFAULT_OUTPUT, root: Path = PROJECT_ROOT) -> Path:
+def build(output: Path = DEFAULT_OUTPUT, root: Path = PROJECT_ROOT, assignments=None) -> Path:
     """Write the handout zip to `output` and return its path."""
-    files = contents(root)
+    files = contents(root, assignments)
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(output.name + ".partial")
@@ -176,10 +178,19 @@ def _size(count: int) -> str:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Build the students' handout zip.")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"zip to write (default {DEFAULT_OUTPUT})")
+    parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="the course folder")
+    parser.add_argument("--assignment", action="append",
+                        help="only these assignments (names or their starts, separated by spaces or commas)")
+    parser.add_argument("--force", action="store_true", help="even before the assignments they require are due")
     args = parser.parse_args(argv)
     try:
-        output = build(args.output)
-    except (HandoutError, OSError) as error:
+        chosen = pipeline.chosen(args.root, args.assignment)
+        blocked = schedule.release_blockers(args.root, chosen)
+        if blocked and not args.force:
+            print(schedule.refusal(blocked, "handed out"), file=sys.stderr)
+            return 1
+        output = build(args.output, args.root, chosen)
+    except (ValueError, HandoutError, OSError) as error:
         print(f"handout not built: {error}", file=sys.stderr)
         return 1
     with zipfile.ZipFile(output) as archive:

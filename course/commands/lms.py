@@ -14,13 +14,14 @@ import argparse
 import sys
 from pathlib import Path
 
+from .. import paths
 from ..grading.semester import lms_collect, lms_grades
 from ..grading.semester import roster as roster_module
-from ..paths import ASSIGNMENTS, PROJECT_ROOT
+from ..paths import PROJECT_ROOT
 
 
 def collect(args) -> int:
-    report = lms_collect.collect(args.zip, args.root, ASSIGNMENTS, args.assignment,
+    report = lms_collect.collect(args.zip, args.root, paths.assignments(args.root), args.assignment,
                                  args.lms, args.zip_times, args.timezone)
     print(report.text())
     return 0
@@ -30,7 +31,7 @@ def grades(args) -> int:
     path = args.root / roster_module.ROSTER_FILE
     roster = roster_module.load(path) if path.is_file() else None
     try:
-        done = lms_grades.write(args.root, ASSIGNMENTS, roster, allow_ungraded=args.allow_ungraded)
+        done = lms_grades.write(args.root, paths.assignments(args.root), roster, allow_ungraded=args.allow_ungraded)
     except lms_grades.UngradedWork as waiting:
         stale = [p for p in (args.root / lms_grades.CANVAS_FILE, args.root / lms_grades.MOODLE_FILE) if p.exists()]
         for p in stale:  # an older export must not be uploaded by mistake in place of the missing one

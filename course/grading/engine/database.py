@@ -23,6 +23,14 @@ def is_sqlite(url: str) -> bool:
     return url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
 
 
+def exists(root: Path) -> bool:
+    """Whether the course's gradebook is there: a server always counts, a SQLite file only once made.
+
+    (Opening a missing SQLite gradebook would make an empty one, which a read-only command must not.)"""
+    url = db_url(root)
+    return not is_sqlite(url) or Path(url.split(":///", 1)[-1]).is_file()
+
+
 def shown(url: str) -> str:
     """The URL as messages may print it: without its password."""
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)

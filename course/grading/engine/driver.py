@@ -29,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ...paths import ASSIGNMENTS, PROJECT_ROOT
+from ... import paths
+from ...paths import PROJECT_ROOT
 from ..verdicts import catalogues
 from . import clusters, database, worker
 from . import ledger as ledger_module
@@ -161,7 +162,7 @@ def _clean_partials(root: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, force: bool = False,
+def grade(root: Path = PROJECT_ROOT, assignments=None, students=None, *, force: bool = False,
           dask_client=None, progress: bool = False, say: Callable = lambda line: None,
           on_result: Callable = lambda result: None) -> Report:
     """Grade every submission of `assignments` in `root` (only `students`' if given) that needs it.
@@ -172,6 +173,7 @@ def grade(root: Path = PROJECT_ROOT, assignments=ASSIGNMENTS, students=None, *, 
     from distributed import as_completed
 
     root = Path(root)
+    assignments = paths.assignments(root) if assignments is None else assignments
     report = Report()
     start = time.perf_counter()
     students = set(students) if students else None

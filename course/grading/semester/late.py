@@ -5,9 +5,13 @@ that accepts late work usually takes a fixed share per day instead. The penalty 
 computed when the notebook is autograded, from its autograded score and the
 submission's `timestamp.txt` against the assignment's due date in the gradebook,
 and nbgrader caps it at the score. `nbgrader_config.py` switches it on
-(`c.PerDayPenalty.percent_per_day`, 10 by default; 0 turns penalties off).
+(`c.PerDayPenalty.percent_per_day`, 10 by default; 0 turns penalties off) and sets the grace period
+(`c.PerDayPenalty.grace_minutes`): work that late costs nothing, and later work counts its days from the
+end of the grace period.
 """
+import datetime as dt
 import math
+from pathlib import Path
 
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Float
@@ -17,9 +21,27 @@ class PerDayPenalty(LateSubmissionPlugin):
     """`percent_per_day` of the score for every started day late: 1 s late already costs one day's share."""
 
     percent_per_day = Float(10.0, help="Percent of the notebook's score lost per started day late.").tag(config=True)
+    grace_minutes = Float(0.0, help="Minutes after the due date (and any extension) that cost nothing.").tag(config=True)
+
+    @property
+    def grace(self) -> dt.timedelta:
+        return dt.timedelta(minutes=max(0.0, self.grace_minutes))
 
     def late_submission_penalty(self, student_id: str, score: float, total_seconds_late: float) -> float | None:
-        if total_seconds_late <= 0 or self.percent_per_day <= 0:
+        late = total_seconds_late - self.grace.total_seconds()
+        if late <= 0 or self.percent_per_day <= 0:
             return None
-        days = math.ceil(total_seconds_late / 86400)
+        days = math.ceil(late / 86400)
         return min(score, round(score * self.percent_per_day / 100 * days, 4))
+
+
+def course_policy(root: Path):
+    """The late-penalty plugin as the course's `nbgrader_config.py` sets it up (what autograde would use)."""
+    from nbgrader.plugins import LateSubmissionPlugin
+    from traitlets.config import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    from traitlets.utils.importstring import import_item
+
+    plugin = config.AssignLatePenalties.get("plugin_class", LateSubmissionPlugin)
+    return (import_item(plugin) if isinstance(plugin, str) else plugin)(config=config)

@@ -1,6 +1,7 @@
 """The grades in the import formats of Canvas and Moodle, read from the gradebook.
 
-One number per student and assignment: autograded plus manual points, less the late penalty. The
+One number per student and assignment: autograded plus manual points, less the late penalty, the `total`
+of grades.csv (both come from pipeline.class_scores); 0 where the student has no graded submission. The
 gradebook's `score` (nbgrader 0.9) is the sum of the cells' scores and does not subtract
 `late_submission_penalty`; nbgrader's own CSV export subtracts it, floored at zero, and so do these.
 A file meant for upload must not carry half-graded work, so writing them is refused while any
@@ -9,10 +10,9 @@ submission still `needs_manual_grade`, unless the caller says otherwise.
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine import database
+from . import pipeline
 from . import roster as roster_module
 
 CANVAS_FILE = "grades-canvas.csv"
@@ -32,39 +32,11 @@ class UngradedWork(RuntimeError):
                          + ", ".join(f"{student}/{assignment}" for student, assignment in pending))
 
 
-@dataclass
-class Result:
-    student: str
-    assignment: str
-    raw: float
-    penalty: float
-    max_score: float
-    needs_manual_grade: bool
-
-    @property
-    def points(self) -> float:
-        return max(0.0, self.raw - self.penalty)
-
-
-def results(root: Path) -> list[Result]:
-    """Every submission in the gradebook, with its late penalty."""
-    from nbgrader.api import Gradebook
-
-    found = []
-    with Gradebook(database.db_url(root)) as gradebook:
-        for assignment in gradebook.assignments:
-            for submission in assignment.submissions:
-                found.append(Result(submission.student.id, assignment.name, float(submission.score or 0.0),
-                                    float(submission.late_submission_penalty or 0.0), float(submission.max_score or 0.0),
-                                    bool(submission.needs_manual_grade)))
-    return sorted(found, key=lambda r: (r.student, r.assignment))
-
-
 def number(value: float) -> str:
     return f"{round(value, 2):g}"
 
 
-def _students(rows: list[Result], roster) -> tuple[list, list[str]]:
+def _students(rows: list, roster) -> tuple[list, list[str]]:
     """Roster order, then gradebook students the roster lacks (exported by id alone, and named)."""
     listed = list(roster.students) if roster else []
     known = {s.id for s in listed}
@@ -75,19 +47,19 @@ def _students(rows: list[Result], roster) -> tuple[list, list[str]]:
 def write(root: Path, assignments, roster=None, allow_ungraded: bool = False) -> dict:
     """Write grades-canvas.csv and grades-moodle.csv in `root`; returns what was written and who was missing."""
     root = Path(root)
-    rows = results(root)
+    rows = pipeline.class_scores(root, [s.id for s in roster.students] if roster else ())
     pending = [(r.student, r.assignment) for r in rows if r.needs_manual_grade]
     if pending and not allow_ungraded:
         raise UngradedWork(pending)
     order = list(assignments)
     columns = sorted({r.assignment for r in rows}, key=lambda a: (order.index(a) if a in order else len(order), a))
     by_key = {(r.student, r.assignment): r for r in rows}
-    maxima = {a: max(r.max_score for r in rows if r.assignment == a) for a in columns}
+    maxima = {a: max(r.auto_max + r.manual_max for r in rows if r.assignment == a) for a in columns}
     students, not_on_roster = _students(rows, roster)
 
     def cells(student_id: str) -> list[str]:
-        # Blank where the gradebook has no submission: the LMS keeps whatever it has.
-        return [number(by_key[(student_id, a)].points) if (student_id, a) in by_key else "" for a in columns]
+        # A missing submission is a 0 here as in grades.csv (pipeline.class_scores), so the LMS holds no stale number.
+        return [number(by_key[(student_id, a)].points) if (student_id, a) in by_key else "0" for a in columns]
 
     canvas, moodle = root / CANVAS_FILE, root / MOODLE_FILE
     with open(canvas, "w", newline="", encoding="utf-8") as handle:
@@ -102,4 +74,4 @@ def write(root: Path, assignments, roster=None, allow_ungraded: bool = False) ->
         for s in students:
             writer.writerow([s.id, s.email, s.name] + cells(s.id))
     return {"files": [canvas, moodle], "not_on_roster": not_on_roster, "pending": pending, "assignments": columns,
-            "late": [(r.student, r.assignment, r.penalty) for r in rows if r.penalty]}
+            "late": [(r.student, r.assignment, r.late_penalty) for r in rows if r.late_penalty]}

@@ -2,6 +2,7 @@
 import pytest
 
 from course.grading.semester.late import PerDayPenalty
+from tests.helpers import ROOT
 
 DAY = 86400
 
@@ -25,10 +26,30 @@ def test_the_share_is_configurable_and_zero_turns_it_off():
 def test_nbgrader_config_switches_it_on():
     from traitlets.config import Config, PyFileConfigLoader
 
-    from tests.helpers import ROOT
-
     config = Config()
     loader = PyFileConfigLoader("nbgrader_config.py", path=str(ROOT))
     config.merge(loader.load_config())
     assert config.AssignLatePenalties.plugin_class is PerDayPenalty
     assert config.PerDayPenalty.percent_per_day == 10.0
+
+
+@pytest.mark.parametrize("seconds_late, penalty", [
+    (15 * 60, None),  # within the grace period
+    (15 * 60 + 1, 0.8),  # past it: the first started day counts from its end
+    (DAY + 15 * 60, 0.8),
+    (DAY + 15 * 60 + 1, 1.6),
+])
+def test_work_within_the_grace_period_costs_nothing_and_later_days_count_from_its_end(seconds_late, penalty):
+    assert PerDayPenalty(grace_minutes=15.0).late_submission_penalty("s1", 8.0, seconds_late) == penalty
+
+
+def test_the_course_policy_is_read_from_nbgrader_config(tmp_path):
+    from course.grading.semester.late import course_policy
+
+    config = (ROOT / "nbgrader_config.py").read_text()
+    assert "c.PerDayPenalty.grace_minutes = 0\n" in config
+    (tmp_path / "nbgrader_config.py").write_text(config.replace("grace_minutes = 0", "grace_minutes = 30")
+                                                 .replace("percent_per_day = 10.0", "percent_per_day = 20.0"))
+    policy = course_policy(tmp_path)
+    assert isinstance(policy, PerDayPenalty) and policy.percent_per_day == 20.0
+    assert policy.grace.total_seconds() == 30 * 60
