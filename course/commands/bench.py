@@ -2,11 +2,10 @@
 
 `make bench` (or `python -m course.commands.bench [ASSIGNMENT ...]`) executes each
 `source/` notebook on this machine exactly as a student would, with fast mode
-off, and prints per assignment: wall time, the slowest cell, and the figures
-listed in FIGURES (accuracies, gaps), read from the notebook's own variables in
-its kernel once the last cell has run, so the notebook prints nothing for the
-benchmark. Figures go to stdout and to `bench.json`; nothing is asserted, so a
-slow machine never fails a test.
+off, and prints per assignment: wall time, the slowest cell, and every
+`RESULT name=value` line the notebook printed (accuracies, gaps). Figures go
+to stdout and to `bench.json`; nothing is asserted, so a slow machine never
+fails a test.
 """
 import json
 import os
@@ -21,25 +20,6 @@ from nbclient import NotebookClient
 from ..paths import ASSIGNMENTS, PROJECT_ROOT
 
 RESULT = re.compile(r"^RESULT\s+(.*)$", re.MULTILINE)
-# Per assignment, each figure's name and the expression that computes it from the notebook's variables.
-FIGURES = {
-    "05_training_loop": {
-        "tshirt_val_acc": "val_acc", "tshirt_test_acc": "test_acc", "tshirt_heldout_acc": "both_acc",
-        "lenet_val_acc": "lenet_val_acc", "lenet_test_acc": "lenet_test_acc",
-    },
-    "06_regularization": {
-        "gap_plain": "results['no regularisation']['gap']",
-        "gap_dropout": "results['dropout']['gap']",
-        "gap_regularised": "results['dropout + augmentation']['gap']",
-        "gap_batchnorm": "results['batch normalisation']['gap']",
-        "val_batchnorm": "results['batch normalisation']['validation']",
-        "rotated_plain": "results['no regularisation']['rotated']",
-        "rotated_dropout": "results['dropout']['rotated']",
-        "rotated_augmented": "results['dropout + augmentation']['rotated']",
-        "best_test_acc": "best_accuracy", "best_train_s": "best_seconds", "best_epochs": "best_epochs",
-        "best_max_lr": "PEAK_LR", "fast": "int(FAST)",
-    },
-}
 
 
 def _seconds(cell) -> float:
@@ -67,39 +47,20 @@ def results(notebook) -> dict:
     return found
 
 
-def figures_cell(figures: dict):
-    """A cell that prints the figures as one JSON line, run in the notebook's kernel after its last cell."""
-    pairs = ", ".join(f"{name!r}: float({expression})" for name, expression in figures.items())
-    return nbformat.v4.new_code_cell(f"import json as _json\nprint(_json.dumps({{{pairs}}}))")
-
-
-def read_figures(cell) -> dict:
-    text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
-    return {key: round(value, 4) for key, value in json.loads(text.strip().splitlines()[-1]).items()}
-
-
-def run(assignment: str, path=None) -> dict:
-    path = path or PROJECT_ROOT / "source" / assignment / f"{assignment}.ipynb"
+def run(assignment: str) -> dict:
+    path = PROJECT_ROOT / "source" / assignment / f"{assignment}.ipynb"
     notebook = nbformat.read(str(path), as_version=4)
     # The kernel's own start-up notices (TCP without encryption on this one machine) are nothing to act on.
     client = NotebookClient(notebook, timeout=900, kernel_name="python3", record_timing=True,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
-    client.reset_execution_trackers()
-    with client.setup_kernel():
-        for index, cell in enumerate(notebook.cells):
-            client.execute_cell(cell, index)
-        wall = time.perf_counter() - start
-        found = results(notebook)
-        if assignment in FIGURES:
-            notebook.cells.append(figures_cell(FIGURES[assignment]))
-            found.update(read_figures(client.execute_cell(notebook.cells[-1], len(notebook.cells) - 1)))
-            notebook.cells.pop()
+    client.execute()
+    wall = time.perf_counter() - start
     slowest = max(notebook.cells, key=_seconds)
     return {"assignment": assignment, "wall_s": round(wall, 1), "slowest_cell_s": round(_seconds(slowest), 1),
             "slowest_cell": slowest.source.strip().splitlines()[0][:60] if slowest.source.strip() else "",
-            "results": found}
+            "results": results(notebook)}
 
 
 def main(argv=None) -> int:
