@@ -2,10 +2,12 @@
 
 `make bench` (or `python -m course.commands.bench [ASSIGNMENT ...]`) executes each
 `source/` notebook on this machine exactly as a student would, with fast mode
-off, and prints per assignment: wall time, the slowest cell, and every
-`RESULT name=value` line the notebook printed (accuracies, gaps). Figures go
-to stdout and to `bench.json`; nothing is asserted, so a slow machine never
-fails a test.
+off, and prints per assignment: wall time, the slowest cell, and the figures
+it measured (accuracies, gaps). A notebook names those in its metadata,
+`"course": {"bench": {"name": "expression"}}`: the benchmark appends one cell
+that prints them as a `RESULT name=value` line, to its own copy only, so the
+students' notebook prints nothing of the kind. Figures go to stdout and to
+`bench.json`; nothing is asserted, so a slow machine never fails a test.
 """
 import json
 import os
@@ -47,9 +49,18 @@ def results(notebook) -> dict:
     return found
 
 
+def figures_cell(expressions: dict) -> str:
+    """A cell that prints `RESULT name=value ...` for the notebook's named figures (floats to four places)."""
+    pairs = ", ".join(f"{name!r}: ({expression})" for name, expression in expressions.items())
+    return (f"print('RESULT', *(f'{{k}}={{v:.4f}}' if isinstance(v, float) else f'{{k}}={{v}}' "
+            f"for k, v in {{{pairs}}}.items()))")
+
+
 def run(assignment: str) -> dict:
     path = PROJECT_ROOT / "source" / assignment / f"{assignment}.ipynb"
     notebook = nbformat.read(str(path), as_version=4)
+    if expressions := notebook.metadata.get("course", {}).get("bench"):
+        notebook.cells.append(nbformat.v4.new_code_cell(figures_cell(expressions)))
     # The kernel's own start-up notices (TCP without encryption on this one machine) are nothing to act on.
     client = NotebookClient(notebook, timeout=900, kernel_name="python3", record_timing=True,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],
