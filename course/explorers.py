@@ -24,7 +24,7 @@ from matplotlib.patches import Rectangle
 __all__ = [
     "output_size", "window_starts", "window_bounds", "padding_mask", "coverage", "pool",
     "convolution_summary", "convolution_explorer", "pooling_explorer", "sliding_window_explorer",
-    "dropout_curves", "dropout_explorer",
+    "dropout_curves", "dropout_run", "dropout_explorer",
 ]
 
 # ---------------------------------------------------------------------------
@@ -457,30 +457,38 @@ def sliding_window_explorer(image, kernel, step: int = 0):
 
 
 DROPOUT_CURVES = Path(__file__).resolve().parent / "dropout_curves.json"
+CURVE_KEYS = ("train_loss", "val_loss", "train_acc", "val_acc")
+
+
+def dropout_run(curves: dict, p_conv: float, p_fc: float) -> dict:
+    """The stored history of the run with these two rates."""
+    return curves["runs"][f"{p_conv:g}/{p_fc:g}"]
 
 
 def dropout_curves(path=DROPOUT_CURVES) -> dict:
-    """The precomputed curves of `python -m course.commands.dropout_curves`: rates, epochs and one
-    history (train_loss, val_loss, train_acc, val_acc, clean_train_acc) per rate, keyed by the rate."""
+    """The precomputed curves of 06's dropout sliders: the rates after the convolutions (`conv_rates`) and after
+    the first linear layer (`fc_rates`), epochs, and one history (train_loss, val_loss, train_acc, val_acc,
+    clean_train_acc) for every pair of rates, keyed "p_conv/p_fc"."""
     found = json.loads(Path(path).read_text())
-    for rate in found["rates"]:
-        history = found["runs"][f"{rate:g}"]
-        if any(len(history[key]) != found["epochs"] for key in ("train_loss", "val_loss", "train_acc", "val_acc")):
-            raise ValueError(f"{path}: the curves for rate {rate:g} do not have {found['epochs']} epochs")
+    for p_conv in found["conv_rates"]:
+        for p_fc in found["fc_rates"]:
+            history = dropout_run(found, p_conv, p_fc)
+            if any(len(history[key]) != found["epochs"] for key in CURVE_KEYS):
+                raise ValueError(f"{path}: the curves for p_conv = {p_conv:g}, p_fc = {p_fc:g} do not have "
+                                 f"{found['epochs']} epochs")
     return found
 
 
-def draw_dropout(curves: dict, index: int) -> Figure:
-    """Loss and accuracy per epoch for every dropout rate in grey, the chosen one in colour."""
-    rates = curves["rates"]
-    chosen = rates[index]
+def draw_dropout(curves: dict, p_conv: float, p_fc: float) -> Figure:
+    """Loss and accuracy per epoch of the chosen pair of rates in colour; the validation curves of the other
+    `p_fc` at the same `p_conv` in grey."""
     fig = Figure(figsize=(11, 3.9), layout="constrained")
     loss_axis, acc_axis = fig.subplots(1, 2)
     epochs = np.arange(1, curves["epochs"] + 1)
-    for rate in rates:
-        history = curves["runs"][f"{rate:g}"]
+    for other in curves["fc_rates"]:
+        history = dropout_run(curves, p_conv, other)
         for axis, key in ((loss_axis, "loss"), (acc_axis, "acc")):
-            if rate == chosen:
+            if other == p_fc:
                 axis.plot(epochs, history[f"train_{key}"], "-o", color="tab:blue", markersize=3, label="train (dropout on)")
                 axis.plot(epochs, history[f"val_{key}"], "--s", color="tab:orange", markersize=3, label="validation")
             else:
@@ -490,29 +498,35 @@ def draw_dropout(curves: dict, index: int) -> Figure:
         axis.set_ylabel(name)
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
-    loss_axis.set_title("grey: validation loss of the other rates", fontsize=9)
-    fig.suptitle(f"dropout rate p = {chosen:g}")
+    loss_axis.set_title(f"grey: validation loss of the other p_fc at p_conv = {p_conv:g}", fontsize=9)
+    fig.suptitle(f"dropout p_conv = {p_conv:g}, p_fc = {p_fc:g}")
     return fig
 
 
-def dropout_explorer(curves: dict | None = None, rate: float = 0.0):
-    """A slider over the dropout rates of precomputed runs, showing each run's train and validation curves."""
+def _rate_slider(description: str, rates, value: float):
+    import ipywidgets as widgets
+    start = min(rates, key=lambda rate: abs(rate - value))
+    return widgets.SelectionSlider(options=[(f"{rate:g}", rate) for rate in rates], value=start,
+                                   description=description, continuous_update=False,
+                                   style={"description_width": "initial"}, layout=widgets.Layout(width="360px"))
+
+
+def dropout_explorer(curves: dict | None = None, p_conv: float = 0.25, p_fc: float = 0.5):
+    """Two sliders, the dropout rate after the convolutions and after the first linear layer, over precomputed
+    runs, showing the chosen run's train and validation curves."""
     curves = dropout_curves() if curves is None else curves
-    rates = curves["rates"]
-    start = min(range(len(rates)), key=lambda i: abs(rates[i] - rate))
-    position = {"index": _slider("dropout rate (index)", start, 0, len(rates) - 1)}
+    rates = {"p_conv": _rate_slider("dropout after the convolutions, p_conv", curves["conv_rates"], p_conv),
+             "p_fc": _rate_slider("dropout after the first linear layer, p_fc", curves["fc_rates"], p_fc)}
 
-    def limits(**_):
-        return (len(rates),)
-
-    def summarise(index):
-        history = curves["runs"][f"{rates[index]:g}"]
+    def summarise(p_conv, p_fc):
+        history = dropout_run(curves, p_conv, p_fc)
         clean, validation = history["clean_train_acc"], history["val_acc"][-1]
         best = int(np.argmin(history["val_loss"])) + 1
-        return (f"p = {rates[index]:g}: after {curves['epochs']} epochs clean train accuracy {clean:.3f}, "
-                f"validation {validation:.3f}, gap {clean - validation:.3f}; lowest validation loss at epoch {best}")
+        return (f"p_conv = {p_conv:g}, p_fc = {p_fc:g}: after {curves['epochs']} epochs clean train accuracy "
+                f"{clean:.3f}, validation {validation:.3f}, gap {clean - validation:.3f}; "
+                f"lowest validation loss at epoch {best}")
 
-    def draw(index):
-        return draw_dropout(curves, index)
+    def draw(p_conv, p_fc):
+        return draw_dropout(curves, p_conv, p_fc)
 
-    return _explorer_class()({}, position, limits, draw, summarise)
+    return _explorer_class()(rates, {}, lambda **_: (), draw, summarise)

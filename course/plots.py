@@ -120,3 +120,25 @@ def show_confusion_matrix(matrix, class_names, title: str | None = None, size: f
     if title:
         axis.set_title(title)
     plt.show()
+
+
+def plot_activation_stats(runs: dict, title: str | None = None):
+    """One row per run, three columns: mean, standard deviation and share of near-zero activations per
+    training batch, one line per layer (`runs` maps a name to a `training.ActivationStats`)."""
+    fig, axes = plt.subplots(len(runs), 3, figsize=(12, 2.8 * len(runs)), squeeze=False, sharex=True)
+    for row, (name, stats) in zip(axes, runs.items()):
+        for layer in stats.layers:
+            values = np.array(stats.records[layer])
+            for axis, column in zip(row, values.T):
+                axis.plot(column, linewidth=1, label=layer)
+        for axis, what in zip(row, ("mean", "standard deviation", f"share below {stats.threshold:g}")):
+            axis.set_title(f"{name}: {what}", fontsize=9)
+            axis.grid(alpha=0.3)
+        row[2].set_ylim(0, 1)
+    for axis in axes[-1]:
+        axis.set_xlabel("training batch")
+    axes[0][0].legend(fontsize=7)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    plt.show()

@@ -38,6 +38,44 @@ def progress(iterable, description: str = "", **options):
     return tqdm(iterable, desc=description, file=sys.stdout, leave=options.pop("leave", True), **options)
 
 
+class ActivationStats:
+    """Mean, standard deviation and share of near-zero values of every ReLU's output, one row per training batch.
+
+    `with ActivationStats(model) as stats: fit(...)` hooks each `nn.ReLU` while the block runs (training
+    batches only: evaluation passes are left out), then `stats.layers` names the layers in order and
+    `stats.records[name]` holds `(mean, std, near_zero)` per batch, where near zero means below `threshold`.
+    """
+
+    def __init__(self, model: nn.Module, threshold: float = 0.01):
+        self.threshold = threshold
+        self.modules = [(name, m) for name, m in model.named_modules() if isinstance(m, nn.ReLU)]
+        self.layers = [f"ReLU {k + 1} ({name})" for k, (name, _) in enumerate(self.modules)]
+        self.records = {layer: [] for layer in self.layers}
+        self._hooks = []
+
+    def _hook(self, layer: str):
+        def record(module, inputs, output):
+            if module.training:
+                values = output.detach().float()
+                self.records[layer].append((values.mean().item(), values.std().item(),
+                                            (values.abs() < self.threshold).float().mean().item()))
+        return record
+
+    def __enter__(self):
+        self._hooks = [m.register_forward_hook(self._hook(layer)) for layer, (_, m) in zip(self.layers, self.modules)]
+        return self
+
+    def __exit__(self, *exc):
+        for hook in self._hooks:
+            hook.remove()
+        self._hooks = []
+        return False
+
+    def summary(self, last: int = 10) -> dict:
+        """Per layer, the mean over the last `last` batches of (mean, std, near_zero)."""
+        return {layer: tuple(float(v) for v in np.mean(rows[-last:], axis=0)) for layer, rows in self.records.items()}
+
+
 @torch.no_grad()
 def evaluate_model(model: nn.Module, data: DataLoader, criterion=None, on=None) -> tuple[float, float]:
     """Mean loss over batches and accuracy, in eval mode and without gradients."""

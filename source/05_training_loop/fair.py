@@ -84,4 +84,21 @@ FAIR = [
           "        history[\"val_acc\"].append(val_correct / val_seen)\n",
           "        val_loss, val_acc = _validate(model, validation_loader, criterion, device)\n"
           "        history[\"val_loss\"].append(val_loss)\n        history[\"val_acc\"].append(val_acc)\n")),
+
+    fair("in-place ReLUs, the sizes written as numbers", "LeNet5",
+         ("nn.ReLU()", "nn.ReLU(inplace=True)"), ("16 * 5 * 5", "400")),
+    fair("layers added to the Sequentials one by one, with names", "LeNet5",
+         ("        self.features = nn.Sequential(\n            nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),\n"
+          "            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),\n        )\n",
+          "        self.features = nn.Sequential()\n"
+          "        for name, layer in [(\"conv1\", nn.Conv2d(1, 6, 5, padding=2)), (\"relu1\", nn.ReLU()), (\"pool1\", nn.MaxPool2d(2)),\n"
+          "                            (\"conv2\", nn.Conv2d(6, 16, 5)), (\"relu2\", nn.ReLU()), (\"pool2\", nn.MaxPool2d(2, 2))]:\n"
+          "            self.features.add_module(name, layer)\n")),
+    fair("a printed summary on stderr, a warning for an unusual class count", "LeNet5",
+         ("class LeNet5(", "import sys\nimport warnings\n\n\nclass LeNet5("),
+         ("            nn.Linear(84, num_classes),\n        )\n",
+          "            nn.Linear(84, num_classes),\n        )\n"
+          "        print(\"LeNet-5 for\", num_classes, \"classes\", file=sys.stderr)\n"
+          "        if num_classes != 10:\n            warnings.warn(\"not ten classes\")\n")),
 ]
+

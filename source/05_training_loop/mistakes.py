@@ -48,4 +48,12 @@ WRONG = [
     mistake("the course's own fit", "train",
             ("    history = {", "    return training.fit(model, train_loader, validation_loader, epochs, optimizer=optimizer)\n"
                               "    history = {")),
+    mistake("no padding in the first convolution", "LeNet5",
+            ("nn.Conv2d(1, 6, 5, padding=2)", "nn.Conv2d(1, 6, 5)"), ("nn.Linear(16 * 5 * 5, 120)", "nn.Linear(16 * 4 * 4, 120)"),
+            demo=True),
+    mistake("no ReLU between the last two linear layers", "LeNet5",
+            ("nn.Linear(120, 84), nn.ReLU(),", "nn.Linear(120, 84),")),
+    mistake("average pooling instead of max pooling", "LeNet5",
+            ("nn.ReLU(), nn.MaxPool2d(2),\n            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),",
+             "nn.ReLU(), nn.AvgPool2d(2),\n            nn.Conv2d(6, 16, 5), nn.ReLU(), nn.AvgPool2d(2),")),
 ]

@@ -220,8 +220,72 @@ def judge_train(data, answer):
     return None
 
 
+# ---- exercise 4: LeNet5 --------------------------------------------------------------------------
+
+class LeNet5(nn.Module):
+    """The reference: LeNet-5 with ReLU and max pooling, padding 2 on 28x28 inputs (not in the student package)."""
+
+    def __init__(self, num_classes: int = 10):
+        super().__init__()
+        self.features = nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                                      nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+                                        nn.Linear(84, num_classes))
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+def lenet_cases(rng):
+    return {"seed": int(rng.integers(2 ** 31)), "classes": [10, 2, int(rng.integers(3, 10))],
+            "x": rng.standard_normal((8, 1, 28, 28)).astype(np.float32)}
+
+
+def collect_lenet(ns, data):
+    import torch
+    from torch import nn
+
+    cls, x, runs = ns["LeNet5"], torch.as_tensor(data["x"]), []
+    for classes in data["classes"]:
+        net = cls(num_classes=classes)
+        shapes = [list(p.shape) for p in net.parameters()]
+        load_weights(net, data["seed"] + classes)
+        net.eval()
+        with torch.no_grad():
+            features = net.features(x)
+            out = net(x)
+        runs.append({"classes": classes, "shapes": shapes, "features": list(features.shape),
+                     "parts": [isinstance(net.features, nn.Sequential), isinstance(net.classifier, nn.Sequential)],
+                     "out": np.asarray(out.double().numpy(), dtype=float)})
+    return runs
+
+
+def judge_lenet(data, answer):
+    if problem := count_problem("LeNet5", answer, data["classes"], "hidden network"):
+        return problem
+    x = torch.from_numpy(data["x"])
+    for classes, got in zip(data["classes"], answer):
+        reference = LeNet5(num_classes=classes)
+        want_shapes = [tuple(p.shape) for p in reference.parameters()]
+        if [tuple(s) for s in got["shapes"]] != want_shapes:
+            count = sum(int(np.prod(s)) for s in got["shapes"])
+            return (f"LeNet5(num_classes={classes}): parameter shapes differ from LeNet-5's "
+                    f"({count:,} parameters, LeNet-5 has {sum(int(np.prod(s)) for s in want_shapes):,})")
+        if not all(got["parts"]):
+            return "LeNet5: self.features and self.classifier must each be an nn.Sequential"
+        if tuple(got["features"]) != (len(x), 16, 5, 5):
+            return f"LeNet5: features gives {tuple(got['features'])} for {len(x)} images instead of ({len(x)}, 16, 5, 5)"
+        load_weights(reference, data["seed"] + classes).eval()
+        with torch.no_grad():
+            want = reference(x).double().numpy()
+        if problem := compare_arrays(got["out"], want, rtol=1e-5, atol=1e-5):
+            return f"LeNet5(num_classes={classes}): {problem} compared with LeNet-5 given the same weights"
+    return None
+
+
 PROBES = [
     Probe("test_accuracy", collect=collect_accuracy, judge=judge_accuracy, inputs=accuracy_cases),
     Probe("test_evaluate", collect=collect_evaluate, judge=judge_evaluate, inputs=evaluate_cases),
     Probe("test_train", collect=collect_train, judge=judge_train, inputs=train_cases),
+    Probe("test_LeNet5", collect=collect_lenet, judge=judge_lenet, inputs=lenet_cases),
 ]

@@ -17,6 +17,34 @@ BACKWARD_LOOP = (
 POOL_LOOP = ("    for r in range(rows):\n        for c in range(cols):\n            top, left = r * stride, c * stride\n")
 
 FAIR = [
+    fair("the one-hot labels from np.eye", "softmax_cross_entropy_backward",
+         ("    n = logits.shape[0]\n    grad = softmax(logits)\n    grad[np.arange(n), labels] -= 1\n    return grad / n\n",
+          "    return (softmax(logits) - np.eye(logits.shape[1])[labels]) / len(logits)\n")),
+    fair("a loop over the rows with a softmax of its own", "softmax_cross_entropy_backward",
+         ("    grad = softmax(logits)\n    grad[np.arange(n), labels] -= 1\n",
+          "    grad = np.empty_like(logits)\n    for row in range(n):\n"
+          "        e = np.exp(logits[row] - np.max(logits[row]))\n        grad[row] = e / np.sum(e)\n"
+          "        grad[row, labels[row]] -= 1.0\n")),
+    fair("float32, a print on stderr, a warning", "softmax_cross_entropy_backward",
+         ("def softmax_cross_entropy_backward(", "import sys\nimport warnings\n\n\ndef softmax_cross_entropy_backward("),
+         ("logits = np.asarray(logits, dtype=float)", "logits = np.asarray(logits, dtype=np.float32)\n"
+                                                     "    print(\"dlogits for\", logits.shape, file=sys.stderr)\n"
+                                                     "    warnings.warn(\"float32 gradients\")")),
+
+    fair("the ReLU gate with np.where, einsum for the products", "two_layer_backward",
+         ("dW2 = h.T @ dlogits", "dW2 = np.einsum(\"nh,nc->hc\", h, dlogits)"),
+         ("dz = dh * (z > 0)", "dz = np.where(z > 0, dh, 0.0)"),
+         ("dW1 = x.T @ dz", "dW1 = np.einsum(\"nd,nh->dh\", x, dz)")),
+    fair("the forward pass written out again, the gate on h", "two_layer_backward",
+         ("    logits, z, h = two_layer_forward(x, W1, b1, W2, b2)\n",
+          "    z = x @ W1 + b1\n    h = np.maximum(z, 0)\n    logits = h @ W2 + b2\n"),
+         ("dz = dh * (z > 0)", "dz = dh * (h > 0)")),
+    fair("float32, a print on stderr, a warning", "two_layer_backward",
+         ("def two_layer_backward(", "import sys\nimport warnings\n\n\ndef two_layer_backward("),
+         ("x = np.asarray(x, dtype=float)", "x = np.asarray(x, dtype=np.float32)\n"
+                                           "    print(\"backward through\", W1.shape, W2.shape, file=sys.stderr)\n"
+                                           "    warnings.warn(\"float32 inputs\")")),
+
     fair("einsum at each position", "conv2d_backward",
          ("np.tensordot(upstream, padded[:, :, rows, cols], axes=([0], [0]))",
           "np.einsum(\"nf,nchw->fchw\", upstream, padded[:, :, rows, cols])"),

@@ -31,6 +31,69 @@ def _label(case) -> str:
             f"stride {case['stride']}, padding {case['padding']}")
 
 
+# ---- warm-up: softmax with cross-entropy, and a two-layer network --------------------------------
+
+def softmax_cases(rng):
+    sizes = [(1, 2, 1.0), (5, 3, 10.0), (17, 10, 2.0), (64, 7, 0.1), (3, 1000, 1.0), (8, 5, 300.0)]
+    return {"cases": [{"logits": rng.normal(size=(n, c)) * scale, "labels": rng.integers(0, c, n)}
+                      for n, c, scale in sizes]}
+
+
+def collect_softmax(ns, data):
+    function = ns["softmax_cross_entropy_backward"]
+    return [np.asarray(function(case["logits"].copy(), case["labels"].copy()), dtype=float) for case in data["cases"]]
+
+
+def judge_softmax(data, answer):
+    if problem := count_problem("softmax_cross_entropy_backward", answer, data["cases"]):
+        return problem
+    for case, got in zip(data["cases"], answer):
+        logits = torch.tensor(case["logits"], dtype=torch.float64, requires_grad=True)
+        F.cross_entropy(logits, torch.from_numpy(case["labels"]).long()).backward()
+        if problem := compare_arrays(got, logits.grad.numpy(), rtol=FLOAT32, atol=FLOAT32):
+            return f"softmax_cross_entropy_backward: {problem} for hidden logits of shape {describe_shape(case['logits'])}"
+    return None
+
+
+def two_layer_cases(rng):
+    cases = []
+    for n, d, h, c in [(1, 1, 1, 2), (8, 3, 5, 4), (32, 10, 16, 10), (3, 7, 2, 6)]:
+        cases.append({"x": rng.normal(size=(n, d)), "labels": rng.integers(0, c, n),
+                      "params": [rng.normal(size=(d, h)), rng.normal(size=h), rng.normal(size=(h, c)), rng.normal(size=c)]})
+    return {"cases": cases}
+
+
+def collect_two_layer(ns, data):
+    function, results = ns["two_layer_backward"], []
+    for case in data["cases"]:
+        got = function(case["x"].copy(), case["labels"].copy(), *[p.copy() for p in case["params"]])
+        results.append([np.asarray(part, dtype=float) for part in got])
+    return results
+
+
+def autograd_two_layer(case):
+    """(dW1, db1, dW2, db2) from PyTorch's autograd."""
+    params = [torch.tensor(p, dtype=torch.float64, requires_grad=True) for p in case["params"]]
+    w1, b1, w2, b2 = params
+    logits = torch.relu(torch.from_numpy(case["x"]) @ w1 + b1) @ w2 + b2
+    F.cross_entropy(logits, torch.from_numpy(case["labels"]).long()).backward()
+    return [p.grad.numpy() for p in params]
+
+
+def judge_two_layer(data, answer):
+    if problem := count_problem("two_layer_backward", answer, data["cases"]):
+        return problem
+    for case, got in zip(data["cases"], answer):
+        if len(got) != 4:
+            return "two_layer_backward: must return the four gradients (dW1, db1, dW2, db2)"
+        n, d = case["x"].shape
+        label = f"{n} hidden inputs of {d} features, {len(case['params'][1])} hidden units, {len(case['params'][3])} classes"
+        for name, part, want in zip(("dW1", "db1", "dW2", "db2"), got, autograd_two_layer(case)):
+            if problem := compare_arrays(part, want, rtol=FLOAT32, atol=FLOAT32):
+                return f"two_layer_backward: {name} has {problem} for {label}"
+    return None
+
+
 # ---- exercise 1: conv2d_backward -----------------------------------------------------------------
 
 def backward_cases(rng):
@@ -279,7 +342,13 @@ def judge_im2col(data, answer):
 
 BY_HAND = "must use loops, not a library"
 
+NO_AUTOGRAD = "must compute the gradients with NumPy, not with autograd or another library"
+
 PROBES = [
+    Probe("test_softmax_cross_entropy_backward", collect=collect_softmax, judge=judge_softmax, inputs=softmax_cases,
+          rule=Loops(f"softmax_cross_entropy_backward {NO_AUTOGRAD}")),
+    Probe("test_two_layer_backward", collect=collect_two_layer, judge=judge_two_layer, inputs=two_layer_cases,
+          rule=Loops(f"two_layer_backward {NO_AUTOGRAD}")),
     Probe("test_conv2d_backward", collect=collect_backward, judge=judge_backward, inputs=backward_cases,
           rule=Loops(f"conv2d_backward {BY_HAND}", CONVOLUTIONS)),
     Probe("test_max_pool2d_backward", collect=collect_pool, judge=judge_max_pool,

@@ -216,29 +216,37 @@ def test_sliding_window_explorer_moves_over_every_position():
 
 def _toy_curves():
     history = lambda a: {"train_loss": [1.0, a], "val_loss": [1.2, 0.9], "train_acc": [0.5, 0.9], "val_acc": [0.4, 0.7],
-                         "clean_train_acc": 0.95}
-    return {"rates": [0.0, 0.5], "epochs": 2, "runs": {"0": history(0.2), "0.5": history(0.4)}}
+                         "clean_train_acc": 0.95 - a / 10}
+    return {"conv_rates": [0.0, 0.5], "fc_rates": [0.0, 0.25, 0.5], "epochs": 2,
+            "runs": {f"{c:g}/{f:g}": history(0.2 + c + f) for c in (0.0, 0.5) for f in (0.0, 0.25, 0.5)}}
 
 
-def test_the_stored_dropout_curves_have_one_value_an_epoch_for_every_rate():
+def test_the_stored_dropout_curves_cover_every_pair_of_rates_including_the_defaults():
     curves = explorers.dropout_curves()
-    assert curves["rates"][0] == 0.0 and len(curves["rates"]) >= 3
-    for rate in curves["rates"]:
-        assert 0 <= curves["runs"][f"{rate:g}"]["clean_train_acc"] <= 1
+    assert curves["conv_rates"][0] == 0.0 and curves["fc_rates"][0] == 0.0
+    assert 0.25 in curves["conv_rates"] and 0.5 in curves["fc_rates"], "FMNIST_Net2's defaults must be stored"
+    for p_conv in curves["conv_rates"]:
+        for p_fc in curves["fc_rates"]:
+            assert 0 <= explorers.dropout_run(curves, p_conv, p_fc)["clean_train_acc"] <= 1
 
 
 def test_dropout_curves_reject_a_short_run(tmp_path):
     curves = _toy_curves()
-    curves["runs"]["0.5"]["val_acc"] = [0.4]
+    curves["runs"]["0.5/0.25"]["val_acc"] = [0.4]
     (tmp_path / "curves.json").write_text(json.dumps(curves))
-    with pytest.raises(ValueError, match="2 epochs"):
+    with pytest.raises(ValueError, match="p_conv = 0.5, p_fc = 0.25 do not have 2 epochs"):
         explorers.dropout_curves(tmp_path / "curves.json")
 
 
-def test_dropout_explorer_draws_the_chosen_rate():
-    explorer = explorers.dropout_explorer(_toy_curves(), rate=0.5)
-    assert explorer.controls["index"].max == 1 and explorer.controls["index"].value == 1
-    assert explorer.rendered_title == "dropout rate p = 0.5"
-    assert np.allclose(explorer.figure.axes[0].lines[-2].get_ydata(), [1.0, 0.4])
-    explorer.controls["index"].value = 0
-    assert explorer.summary.value.startswith("p = 0: after 2 epochs clean train accuracy 0.950, validation 0.700, gap 0.250")
+def test_dropout_explorer_has_a_slider_per_layer_labelled_with_the_rates():
+    explorer = explorers.dropout_explorer(_toy_curves(), p_conv=0.5, p_fc=0.25)
+    assert explorer.controls["p_conv"].value == 0.5 and explorer.controls["p_fc"].value == 0.25
+    assert list(explorer.controls["p_fc"]._options_labels) == ["0", "0.25", "0.5"]
+    assert explorer.rendered_title == "dropout p_conv = 0.5, p_fc = 0.25"
+    train = [line for line in explorer.figure.axes[0].lines if line.get_label().startswith("train")]
+    assert len(train) == 1 and np.allclose(train[0].get_ydata(), [1.0, 0.95])
+    explorer.controls["p_conv"].value = 0.0
+    explorer.controls["p_fc"].value = 0.5
+    assert explorer.rendered_title == "dropout p_conv = 0, p_fc = 0.5"
+    assert explorer.summary.value.startswith("p_conv = 0, p_fc = 0.5: after 2 epochs clean train accuracy 0.880, "
+                                             "validation 0.700, gap 0.180")

@@ -49,20 +49,10 @@ def test_batch_norm_variant_has_one_norm_per_convolution():
     assert [n.num_features for n in norms] == [32, 64]
 
 
-def test_lenet5_shape_and_parameter_count():
-    model = models.LeNet5()
-    # 6*25+6 + 16*6*25+16 + 400*120+120 + 120*84+84 + 84*10+10
-    assert _count(model) == 61_706
-    assert model.features(torch.randn(3, 1, 28, 28)).shape == (3, 16, 5, 5)
-    assert model(torch.randn(3, 1, 28, 28)).shape == (3, 10)
-    assert models.LeNet5(num_classes=4)(torch.randn(1, 1, 28, 28)).shape == (1, 4)
-
-
 @pytest.mark.parametrize("make", [
     lambda: models.FMNIST_Net(3),
     lambda: models.FMNIST_Net(3, padding=1, batch_norm=True),
-    lambda: models.LeNet5(3),
-], ids=["fmnist", "fmnist-padded-bn", "lenet5"])
+], ids=["fmnist", "fmnist-padded-bn"])
 def test_forward_backward_reaches_every_parameter_and_learns(make):
     torch.manual_seed(0)
     model = make()

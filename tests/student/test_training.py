@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from torch import nn  # noqa: E402
 from torch.utils.data import TensorDataset  # noqa: E402
 
 from course import plots, training  # noqa: E402
@@ -194,3 +195,30 @@ def test_fit_one_cycle_needs_exactly_one_of_epochs_and_seconds():
     for options in ({}, {"epochs": 1, "seconds": 10}):
         with pytest.raises(ValueError, match="exactly one of epochs= .* or seconds="):
             training.fit_one_cycle(model, images, labels, max_lr=0.1, **options)
+
+
+def test_activation_stats_records_each_relu_in_training_batches_only():
+    model = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2), nn.ReLU())
+    with torch.no_grad():
+        for layer in (model[0], model[2]):
+            layer.weight.copy_(torch.eye(2))
+            layer.bias.zero_()
+    x = torch.tensor([[1.0, -1.0], [0.005, 2.0]])
+    with training.ActivationStats(model) as stats:
+        model.train()
+        model(x)
+        model.eval()
+        model(x)
+    model.train()
+    model(x)
+    assert stats.layers == ["ReLU 1 (1)", "ReLU 2 (3)"]
+    values = torch.tensor([1.0, 0.0, 0.005, 2.0])
+    for layer in stats.layers:
+        assert len(stats.records[layer]) == 1, "one training batch while hooked, evaluation left out"
+        mean, std, near_zero = stats.records[layer][0]
+        assert abs(mean - values.mean().item()) < 1e-6 and abs(std - values.std().item()) < 1e-6
+        assert near_zero == 0.5
+    assert stats.summary()["ReLU 1 (1)"] == pytest.approx(stats.records["ReLU 1 (1)"][0])
+    plots.plot_activation_stats({"toy": stats, "again": stats}, title="demo")
+    assert len(plt.gcf().axes) == 6 and plt.gcf().axes[2].get_ylim() == (0, 1)
+    plt.close("all")
