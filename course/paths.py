@@ -14,12 +14,14 @@ def assignments(root: Path = PROJECT_ROOT) -> tuple[str, ...]:
     """The assignments of the course at `root`: the folders of its `source/`, in name order.
 
     A new assignment is a new folder; nothing lists them by hand. (The students' handout has no
-    `source/`: there the released notebooks' folders are the assignments.)"""
-    root = Path(root)
-    base = root / "source" if (root / "source").is_dir() else root / "release"
-    if not base.is_dir():
-        return ()
-    return tuple(sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))))
+    `source/`, and a student on the hub may not read it: there the released notebooks' folders are the
+    assignments.)"""
+    for base in (Path(root) / "source", Path(root) / "release"):
+        try:  # a student on the hub may not read source/ (instructor-only): then the released folders count
+            return tuple(sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))))
+        except OSError:
+            continue
+    return ()
 
 
 def choose(text: str, root: Path = PROJECT_ROOT) -> list[str]:

@@ -35,3 +35,19 @@ def test_assignments_match_the_source_folders():
     folders = sorted(p.name for p in (paths.PROJECT_ROOT / "source").iterdir() if p.is_dir())
     assert set(folders) <= set(paths.ASSIGNMENTS)
     assert Path(paths.PROJECT_ROOT / "nbgrader_config.py").is_file()
+
+
+def test_a_student_who_may_not_read_source_gets_the_released_assignments(tmp_path, monkeypatch):
+    """On the hub source/ is the instructor's alone: importing the course must still work for a student."""
+    for folder in ("source/01_a", "source/02_b", "release/01_a"):
+        (tmp_path / folder).mkdir(parents=True)
+    listing = Path.iterdir
+
+    def refused(self):
+        if self.name == "source":
+            raise PermissionError(13, "Permission denied", str(self))
+        return listing(self)
+
+    assert paths.assignments(tmp_path) == ("01_a", "02_b")
+    monkeypatch.setattr(Path, "iterdir", refused)
+    assert paths.assignments(tmp_path) == ("01_a",)
