@@ -9,6 +9,7 @@ no grade, so whatever student code does to this process can only change the
 student's own answers.
 """
 import builtins
+import gc
 import importlib.util
 import json
 import os
@@ -99,9 +100,15 @@ def call_probe(step: dict, user_ns: dict, seconds: int) -> dict:
     try:
         exec(compile(step["code"], f"<probe {step['probe']}>", "exec"), namespace)
         collect, data = namespace[step["function"]], decode(step["data"])
+        # No collection inside the watch: garbage of earlier cells (a half-read DataLoader's generator) would be
+        # finalised there, and its clean-up read as a library call of the probed function.
+        gc.disable()
         started = _clock()
-        with WATCH(ignore={PROBE_MODULE, _KIT_MODULE}) as watch:
-            answer = collect(user_ns, data)
+        try:
+            with WATCH(ignore={PROBE_MODULE, _KIT_MODULE}) as watch:
+                answer = collect(user_ns, data)
+        finally:
+            gc.enable()
         return {"probe": step["probe"], "answer": encode(answer), "calls": CLEAN_BUILTINS["sorted"](watch.seen),
                 "seconds": _clock() - started}
     except BaseException as error:  # noqa: BLE001 (student code may raise anything)

@@ -107,3 +107,15 @@ def test_the_kernel_runs_each_cell_once(ran):
     assert [c.execution_count for c in notebook.cells] == list(range(1, len(notebook.cells) + 1)), \
         "the probe requests are silent: they must not take execution counts or outputs"
     assert nbformat.validate(notebook) is None
+
+
+def test_no_garbage_is_collected_while_the_probe_is_watched():
+    """A half-read DataLoader of an earlier cell, finalised inside the watch, read as a library call (04)."""
+    from course.grading.verdicts import probe_runner
+
+    step = {"probe": "p", "function": "collect", "data": {},
+            "code": "def collect(ns, data):\n    return __import__('gc').isenabled()\n"}
+    assert probe_runner.call_probe(step, {}, 10)["answer"] is False
+    import gc
+
+    assert gc.isenabled()
