@@ -42,7 +42,7 @@ except OSError:
     seen["network"] = False
 open("/tmp/planted", "w").write("from the last run")
 open("/dev/shm/planted", "w").write("from the last run")
-subprocess.Popen(["sleep", "300"], start_new_session=True)
+subprocess.Popen(["sleep", "86311"], start_new_session=True)
 print(json.dumps(seen))
 """
 
@@ -100,7 +100,7 @@ def test_nothing_of_a_run_outlives_it(parent):
     seen = json.loads(out)
     assert seen["tmp"] == top_of_tmp(parent) and seen["shm"] == []  # the last run's planted files are gone
     assert seen["processes"] == [1, 2]
-    sleepers = _still_running("sleep\x00300\x00")
+    sleepers = _still_running("sleep\x0086311\x00")
     assert sleepers == [], f"the background process a run started must die with the run: {sleepers}"
 
 
@@ -112,7 +112,10 @@ def _cmdline(pid: str) -> str:
 
 
 def _still_running(cmdline: str, patience: float = 5.0) -> list:
-    """Processes with this command line that outlive `patience` seconds (a loaded machine tears down slowly)."""
+    """Processes with this command line that outlive `patience` seconds (a loaded machine tears down slowly).
+
+    The whole machine is searched, so the runs sleep for durations nothing else uses (a `sleep 300` of
+    someone else's shell once failed this test)."""
     deadline = time.monotonic() + patience
     while True:
         found = [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p) == cmdline]
@@ -131,7 +134,7 @@ def _status(pid: str) -> str:
 
 def test_a_killed_run_ends_with_everything_it_started(parent):
     folder = Path(tempfile.mkdtemp(dir=parent.lanes))
-    (folder / "probe_me.py").write_text("import subprocess, time\nsubprocess.Popen(['sleep', '301'])\ntime.sleep(300)\n")
+    (folder / "probe_me.py").write_text("import subprocess, time\nsubprocess.Popen(['sleep', '86312'])\ntime.sleep(300)\n")
     lease = sandbox.Lease(sandbox.sandbox_uid(), [folder])
     try:
         process = parent.spawn([sys.executable, "-m", "probe_me"], folder, env=sandbox.sandbox_env(),
@@ -142,7 +145,7 @@ def test_a_killed_run_ends_with_everything_it_started(parent):
         assert process.wait(10) == -signal.SIGKILL
     finally:
         lease.close()
-    assert _still_running("sleep\x00301\x00") == []
+    assert _still_running("sleep\x0086312\x00") == []
 
 
 def test_a_run_reports_its_exit_status_and_only_python_m_runs(parent):
@@ -160,7 +163,7 @@ open(os.path.expanduser("~/planted.txt"), "w").write("x")
 open("planted.txt", "w").write("x")
 os.environ["PLANTED"] = "x"
 numpy.PLANTED = course.checks.PLANTED = "x"
-subprocess.Popen(["sleep", "302"], start_new_session=True)
+subprocess.Popen(["sleep", "86313"], start_new_session=True)
 seen_here = [os.path.exists("/tmp/planted.txt"), getattr(numpy, "PLANTED", None)]
 print("SELF", seen_here)
 """
@@ -171,7 +174,7 @@ leftovers = {"tmp": os.path.exists("/tmp/planted.txt"), "home": os.path.exists(o
              "near": glob.glob("/tmp/course-nursery-*/**/planted.txt", recursive=True),
              "env": os.environ.get("PLANTED"), "numpy": getattr(numpy, "PLANTED", None),
              "course": getattr(course.checks, "PLANTED", None),
-             "sleepers": [p for p in os.listdir("/proc") if p.isdigit() and "302" in open(f"/proc/{p}/cmdline").read()]}
+             "sleepers": [p for p in os.listdir("/proc") if p.isdigit() and "86313" in open(f"/proc/{p}/cmdline").read()]}
 print("LEFTOVERS", leftovers)
 """
 
