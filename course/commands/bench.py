@@ -18,7 +18,9 @@ from datetime import datetime
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.util import run_sync
 
+from ..grading.run.execute import poll_in_slices
 from ..paths import ASSIGNMENTS, PROJECT_ROOT
 
 RESULT = re.compile(r"^RESULT\s+(.*)$", re.MULTILINE)
@@ -56,13 +58,26 @@ def figures_cell(expressions: dict) -> str:
             f"for k, v in {{{pairs}}}.items()))")
 
 
+class SlicedClient(NotebookClient):
+    """nbclient with the grader's sliced waits: one long wait after a widget cell can miss the reply that has
+    already come and sleep out the whole cell time-out (jupyter/nbclient#312; see course.grading.run.execute)."""
+
+    async def async_start_new_kernel_client(self):
+        client = await super().async_start_new_kernel_client()
+        poll_in_slices(client.shell_channel)
+        poll_in_slices(client.iopub_channel)
+        return client
+
+    start_new_kernel_client = run_sync(async_start_new_kernel_client)
+
+
 def run(assignment: str) -> dict:
     path = PROJECT_ROOT / "source" / assignment / f"{assignment}.ipynb"
     notebook = nbformat.read(str(path), as_version=4)
     if expressions := notebook.metadata.get("course", {}).get("bench"):
         notebook.cells.append(nbformat.v4.new_code_cell(figures_cell(expressions)))
     # The kernel's own start-up notices (TCP without encryption on this one machine) are nothing to act on.
-    client = NotebookClient(notebook, timeout=900, kernel_name="python3", record_timing=True,
+    client = SlicedClient(notebook, timeout=900, kernel_name="python3", record_timing=True,
                             extra_arguments=["--IPKernelApp.log_level=ERROR"],
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
