@@ -81,6 +81,10 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.Autograde.pre_convert_hook = recovery.zero_before_grading(c.CourseDirectory.db_url)
 
+# Releasing to the exchange (the hub's formgrader) keeps to schedule.toml: an assignment waits until the ones
+# it requires are due, and takes its due date from there (course/grading/semester/release_gate.py).
+c.ExchangeFactory.release_assignment = "course.grading.semester.release_gate.ScheduledReleaseAssignment"
+
 # Late work (after the due date in the gradebook, which schedule.toml feeds, plus the submission's extension)
 # loses 10% of its autograded score per started day (course/grading/semester/late.py); set percent_per_day
 # to 0 for no penalty. Work up to grace_minutes late costs nothing; later work counts its days from there.

@@ -43,7 +43,7 @@ GROUP = "cnn-course"
 PRIVATE = ("source", ".git", "gradebook.db", "submitted", "autograded", "feedback", "downloaded", "reports", "roster.csv",
            "grades.csv", "grades-canvas.csv", "grades-moodle.csv")
 # What the hub's course copy takes from the checkout, on every `roster` and `start`.
-SYNCED = ("source", "nbgrader_config.py")
+SYNCED = ("source", "nbgrader_config.py", "schedule.toml")
 STUDENT_EXTENSIONS_OFF = ("nbgrader.server_extensions.formgrader",)
 STUDENT_LAB_OFF = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment")
 

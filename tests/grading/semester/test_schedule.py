@@ -5,7 +5,6 @@ Everything here works on gradebooks set up through nbgrader's API; nbgrader's ow
 recorder where a test only needs to know they were called, since each costs seconds.
 """
 import datetime as dt
-import shutil
 
 import pytest
 
@@ -14,52 +13,11 @@ from course.commands import handout
 from course.commands import schedule as schedule_command
 from course.grading.engine import database
 from course.grading.semester import pipeline, schedule
+from tests.grading.semester.conftest import CALENDAR
 from tests.helpers import ROOT
 
 UTC = dt.timezone.utc
 NAMES = ["01_a", "02_b", "07_c"]
-CALENDAR = """
-timezone = "Europe/Berlin"
-
-[01_a]
-release = 2027-04-12 09:00:00
-due = 2027-04-19          # a date alone: its last minute
-
-[02_b]
-due = 2027-04-26T23:59:00Z
-
-[07_c]
-release = 2027-06-14
-due = 2027-06-28 23:59:00
-requires = ["02_b"]
-"""
-
-
-@pytest.fixture(scope="module")
-def schedule_gradebook(tmp_path_factory):
-    """An empty gradebook, made once (each costs seconds) and copied into each test's course."""
-    from nbgrader.api import Gradebook
-
-    path = tmp_path_factory.mktemp("schedule") / "gradebook.db"
-    Gradebook(f"sqlite:///{path}").close()
-    return path
-
-
-@pytest.fixture
-def scheduled_course(tmp_path, monkeypatch, schedule_gradebook):
-    """A course of three assignment folders (in no particular creation order), a schedule and an empty gradebook."""
-    monkeypatch.delenv(database.ENV_DB_URL, raising=False)
-    root = tmp_path / "course"
-    root.mkdir()
-    shutil.copy2(schedule_gradebook, root / "gradebook.db")
-    for name in ("07_c", "01_a", "02_b"):
-        (root / "source" / name).mkdir(parents=True)
-        (root / "source" / name / f"{name}.ipynb").write_text("{}")
-    (root / "source" / ".ipynb_checkpoints").mkdir()
-    (root / "source" / "notes.txt").write_text("not an assignment")
-    shutil.copy2(ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    (root / schedule.FILE).write_text(CALENDAR)
-    return root
 
 
 def gradebook(root):
