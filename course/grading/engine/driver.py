@@ -20,7 +20,10 @@ See docs/grading-at-scale.md.
 """
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
+import json
 import os
 import shutil
 import sys
@@ -31,8 +34,8 @@ from pathlib import Path
 
 from ... import paths
 from ...paths import PROJECT_ROOT
-from ..verdicts import catalogues
-from . import clusters, database, worker
+from ..verdicts import catalogues, rubrics
+from . import clusters, database, penalties, worker
 from . import ledger as ledger_module
 
 ENV_THREADS = "COURSE_TASK_THREADS"
@@ -40,6 +43,10 @@ ENV_THREADS = "COURSE_TASK_THREADS"
 NOT_SENT = {*clusters.SETTINGS, "COURSE_DATA", "COURSE_ROOT", database.ENV_DB_URL}
 # The test catalogues beside a notebook are not part of grading: editing them is no new course version.
 BUNDLE_SKIP = {".ipynb_checkpoints", "__pycache__", *catalogues.FILES}
+# Sent to the workers (autograde shows the rubrics), but only a presentation: not part of the course version.
+NOT_VERSIONED = {rubrics.RUBRICS_FILE}
+# The code that runs while a submission is autograded, relative to the course package: its edits can change a score.
+GRADER_CODE = ("*.py", "*.json", "grading/run/*.py", "grading/verdicts/*.py", "grading/engine/worker.py")
 MAX_SUBMISSION_BYTES = 256 * 1024 * 1024
 
 
@@ -67,6 +74,9 @@ class Report:
     workers: int = 0
     first_worker_s: float | None = None  # batch-job workers: seconds until the first one joined
     stopped: bool = False
+    penalties_recomputed: int = 0  # skipped submissions whose late penalty was recomputed (late policy, due date)
+    penalties_changed: int = 0     # of those, the ones whose penalty is now another
+    rubrics_refreshed: int = 0     # skipped submissions whose graded notebooks got a rubric's new wording
 
     @property
     def cpu_s(self) -> float:
@@ -85,6 +95,11 @@ class Report:
                 f"{rate:.1f} submissions/min on {self.workers} workers")
         if self.stalls:
             line += f"; {len(self.stalls)} stall(s) after a cell's reply, the longest {max(s[3] for s in self.stalls):.0f} s"
+        if self.penalties_recomputed:
+            line += (f"; late penalty recomputed for {self.penalties_recomputed} (changed for "
+                     f"{self.penalties_changed}), not run again")
+        if self.rubrics_refreshed:
+            line += f"; rubrics rewritten in {self.rubrics_refreshed}"
         return line + (" -- STOPPED: rerun to resume" if self.stopped else "")
 
     def reasons(self) -> list[str]:
@@ -120,16 +135,77 @@ def discover(root: Path, assignments, students=None) -> list[Submission]:
     return found
 
 
-def bundle(root: Path, assignment: str, template: bytes, duedate) -> dict:
-    """What a worker needs of the course to grade this assignment, and the course version it defines."""
+def bundle(root: Path, assignment: str) -> dict:
+    """What a worker needs of the course to grade this assignment, and the versions it defines.
+
+    `version` (the course version) covers only what can change an autograded score: the assignment's notebook
+    (its code and grading metadata, not the wording of its markdown), probes and other files, nbgrader_config.py
+    less its late policy, and the grader's code. `rubrics` covers rubrics.py, whose text autograde only shows;
+    the late policy and due dates have a version per submission (`penalties.version`). The template gradebook
+    joins it only when a notebook is to be graded (`_with_template`): making one costs seconds."""
     root = Path(root)
     files = {"nbgrader_config.py": (root / "nbgrader_config.py").read_bytes()}
     source = root / "source" / assignment
     for path in sorted(source.rglob("*")):
         if path.is_file() and not BUNDLE_SKIP & set(path.relative_to(source).parts):
             files[str(path.relative_to(root))] = path.read_bytes()
-    version = hashlib.sha256((content_hash(files) + f"\0due:{duedate}").encode()).hexdigest()
-    return {"assignment": assignment, "version": version, "files": files, "template": template}
+    late = penalties.sections(penalties.policy(root))
+    versioned = {name: _scored_part(name, data, late) for name, data in files.items()
+                 if Path(name).name not in NOT_VERSIONED}
+    version = hashlib.sha256(f"{content_hash(versioned)}\0code:{_grader_code()}".encode()).hexdigest()
+    shown = hashlib.sha256(files.get(str((source / rubrics.RUBRICS_FILE).relative_to(root)), b"")).hexdigest()
+    return {"assignment": assignment, "version": version, "rubrics": shown, "files": files}
+
+
+def _with_template(found: dict, template: bytes) -> dict:
+    """The bundle a worker gets: with the template gradebook, and a `key` naming its exact bytes for the workers'
+    cache (a rubric's wording, or a due date in the template, changes what autograde writes, not the version)."""
+    key = hashlib.sha256(f"{content_hash(found['files'])}\0{hashlib.sha256(template).hexdigest()}".encode())
+    return dict(found, template=template, key=key.hexdigest())
+
+
+def _scored_part(name: str, data: bytes, late: set) -> bytes:
+    """The part of a bundled file that can change an autograded score."""
+    if name == "nbgrader_config.py":
+        return _config_without(data, late)
+    if name.endswith(".ipynb"):
+        try:
+            notebook = json.loads(data)
+            for cell in notebook["cells"]:
+                if cell.get("cell_type") == "markdown":  # instructions and model answers: never run, never scored
+                    cell["source"] = ""
+            return json.dumps(notebook, sort_keys=True).encode()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return data
+    return data
+
+
+def _config_without(data: bytes, sections: set) -> bytes:
+    """nbgrader_config.py as Python reads it (comments, docstring and layout aside), less the top-level
+    statements `c.<section>.<name> = ...` of `sections`."""
+    try:
+        tree = ast.parse(data)
+    except SyntaxError:
+        return data
+
+    def kept(node) -> bool:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return False
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        return not any(isinstance(t, ast.Attribute) and isinstance(t.value, ast.Attribute)
+                       and isinstance(t.value.value, ast.Name) and t.value.value.id == "c" and t.value.attr in sections
+                       for t in targets)
+
+    tree.body = [node for node in tree.body if kept(node)]
+    return ast.dump(tree).encode()
+
+
+@functools.cache
+def _grader_code() -> str:
+    package = Path(__file__).resolve().parents[2]
+    files = {str(path.relative_to(package)): path.read_bytes()
+             for pattern in GRADER_CODE for path in package.glob(pattern) if path.is_file()}
+    return content_hash(files)
 
 
 def _estimate(root: Path, assignment: str, history: dict) -> float:
@@ -181,19 +257,26 @@ def grade(root: Path = PROJECT_ROOT, assignments=None, students=None, *, force: 
     _clean_partials(root)
     with ledger_module.Ledger(root) as book:
         recorded, history = book.recorded(), book.task_seconds()
-        template = ledger_module.template(root)
-        bundles, todo = {}, []
+        policy = penalties.policy(root)
+        bundles, todo, owed, penalised, shown = {}, [], {}, [], []
         for submission in discover(root, assignments, students):
-            a = submission.assignment
+            a, where = submission.assignment, (submission.assignment, submission.student)
             if a not in bundles:
-                bundles[a] = bundle(root, a, template, book.duedate(a))
-            if not force and recorded.get((a, submission.student)) == (submission.hash, bundles[a]["version"]):
+                bundles[a] = bundle(root, a)
+            owed[where] = penalties.version(policy, book.duedate(a), book.extension(*where))
+            earlier = recorded.get(where)
+            if not force and earlier and earlier[:2] == (submission.hash, bundles[a]["version"]):
                 report.skipped += 1
+                if earlier[2] != owed[where]:
+                    penalised.append(where)
+                if earlier[3] != bundles[a]["rubrics"]:
+                    shown.append(where)
             elif submission.too_big:
                 report.failed.append((a, submission.student, f"the submission is larger than "
                                       f"{MAX_SUBMISSION_BYTES // 2**20} MiB: not graded"))
             else:
                 todo.append(submission)
+        _refresh(book, policy, bundles, owed, penalised, shown, report, say)
         for a in assignments:
             count = sum(s.assignment == a for s in todo)
             if count:
@@ -210,8 +293,9 @@ def grade(root: Path = PROJECT_ROOT, assignments=None, students=None, *, force: 
         report.workers = _workers(dask)  # then the most seen at once: batch jobs may never all start
         # In a list: scattering a dict would make each of its keys ("files", "version", ...) one future,
         # named after the key, so the second assignment's bundle would share the first one's keys.
-        scattered = {a: dask.scatter([b], broadcast=True, hash=False)[0] for a, b in bundles.items()
-                     if any(s.assignment == a for s in todo)}
+        template = ledger_module.template(root)
+        scattered = {a: dask.scatter([_with_template(b, template)], broadcast=True, hash=False)[0]
+                     for a, b in bundles.items() if any(s.assignment == a for s in todo)}
         settings, threads = _settings(), os.environ.get(ENV_THREADS)
         window = max(4, 3 * max(report.workers, connection.planned_workers, 1))
         queue = list(reversed(todo))
@@ -247,6 +331,8 @@ def grade(root: Path = PROJECT_ROOT, assignments=None, students=None, *, force: 
                     report.failed.append((submission.assignment, submission.student,
                                           "graded against another course version: not recorded"))
                 elif result is not None:
+                    result["penalty_version"] = owed[(submission.assignment, submission.student)]
+                    result["rubric_version"] = bundles[submission.assignment]["rubrics"]
                     _collect(book, result, report, written, on_result)
                 if queue:
                     submit_next(pool)
@@ -265,6 +351,33 @@ def grade(root: Path = PROJECT_ROOT, assignments=None, students=None, *, force: 
             report.write_seconds = list(book.write_seconds)
             report.wall_s = time.perf_counter() - start
     return report
+
+
+def _refresh(book, policy, bundles: dict, owed: dict, penalised: list, shown: list, report: Report,
+             say: Callable) -> None:
+    """What a change of the late policy, a due date, an extension or a rubric's wording asks of submissions
+    whose notebooks need no new run: their late penalties recomputed, their graded notebooks' rubrics rewritten.
+    Neither touches a score, a comment or a manual-grading flag."""
+    if penalised:
+        say(f"late policy, due date or extension changed: recomputing the late penalty of {len(penalised)} "
+            f"submission(s), without running them again...")
+    for where in penalised:
+        report.penalties_changed += book.recompute_penalty(*where, policy, owed[where])
+        report.penalties_recomputed += 1
+    if shown:
+        say(f"rubric wording changed: rewriting the rubrics in {len(shown)} graded notebook(s)...")
+    texts = {}
+    for assignment, student in shown:
+        if assignment not in texts:
+            try:
+                texts[assignment] = rubrics.load_rubrics(Path(book.root) / "source" / assignment)
+            except Exception as error:  # noqa: BLE001 (the instructor's file: say what is wrong, grade on)
+                texts[assignment] = None
+                report.failed.append((assignment, "-", f"source/{assignment}/{rubrics.RUBRICS_FILE} cannot be read "
+                                      f"({type(error).__name__}: {error}): fix it and run make autograde again"))
+        if texts[assignment] is not None:
+            book.show_rubrics(assignment, student, texts[assignment], bundles[assignment]["rubrics"])
+            report.rubrics_refreshed += 1
 
 
 def _workers(dask) -> int:

@@ -8,9 +8,11 @@ makes grading resumable (a rerun skips what is recorded) and idempotent (a
 result delivered twice changes nothing the second time).
 
 A result is written as nbgrader's own autograde would leave the gradebook:
-scores and comments of the autograded cells, the manual-grading flags (a cell
-already graded by hand is flagged for review again, as nbgrader does), the
-submission's timestamp and late penalty; manual scores are never touched.
+scores and comments of the autograded cells, the manual-grading flags, the
+submission's timestamp and late penalty; manual scores and comments are never
+touched. Unlike nbgrader, a regrade re-opens a cell graded by hand only when
+what the grader judged changed (`_Answers`): a written answer with the same
+text keeps its review as the TA left it.
 """
 from __future__ import annotations
 
@@ -27,13 +29,18 @@ from . import database
 TABLE = "course_grading_ledger"
 SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
     assignment TEXT NOT NULL, student TEXT NOT NULL, content_hash TEXT NOT NULL, course_version TEXT NOT NULL,
-    graded_at REAL NOT NULL, task_s REAL, problems TEXT, PRIMARY KEY (assignment, student))"""
-# Per-student tables that a template gradebook must not carry (other students' data, and this ledger).
+    graded_at REAL NOT NULL, task_s REAL, problems TEXT, penalty_version TEXT, rubric_version TEXT,
+    PRIMARY KEY (assignment, student))"""
+# Columns a ledger written before them lacks: added when the course gradebook is opened.
+ADDED_COLUMNS = ("penalty_version", "rubric_version")
 # The same statement on SQLite and PostgreSQL: a result delivered twice overwrites its own row.
-UPSERT = text(f"""INSERT INTO {TABLE} VALUES (:a, :s, :h, :v, :t, :d, :p)
+UPSERT = text(f"""INSERT INTO {TABLE} (assignment, student, content_hash, course_version, graded_at, task_s,
+    problems, penalty_version, rubric_version) VALUES (:a, :s, :h, :v, :t, :d, :p, :pv, :rv)
     ON CONFLICT (assignment, student) DO UPDATE SET content_hash = excluded.content_hash,
     course_version = excluded.course_version, graded_at = excluded.graded_at, task_s = excluded.task_s,
-    problems = excluded.problems""")
+    problems = excluded.problems, penalty_version = excluded.penalty_version,
+    rubric_version = excluded.rubric_version""")
+# Per-student tables that a template gradebook must not carry (other students' data, and this ledger).
 STUDENT_TABLES = ("comment", "grade", "submitted_notebook", "submitted_assignment", "student", TABLE)
 
 
@@ -84,11 +91,18 @@ class Ledger:
             self.db.execute(text("PRAGMA journal_mode=WAL"))
             self.db.execute(text("PRAGMA synchronous=NORMAL"))
         self.db.execute(text(SCHEMA))
+        from sqlalchemy import inspect
+
+        present = {column["name"] for column in inspect(self.db.connection()).get_columns(TABLE)}
+        for column in ADDED_COLUMNS:
+            if column not in present:
+                self.db.execute(text(f"ALTER TABLE {TABLE} ADD COLUMN {column} TEXT"))
         self.db.commit()
         self.trash: list[Path] = []  # replaced autograded folders, removed when the run ends
         self.write_seconds: list[float] = []
         self._recorded: dict | None = None
         self._extensions: dict | None = None
+        self._dues: dict = {}
         self._layouts: dict = {}
 
     def close(self) -> None:
@@ -104,12 +118,14 @@ class Ledger:
         self.close()
 
     def recorded(self) -> dict:
-        """(assignment, student) -> (content hash, course version) of what was last written.
+        """(assignment, student) -> (content hash, course version, penalty version, rubric version) of what
+        was last written.
 
         Read from the table once per run; `write` keeps it up to date."""
         if self._recorded is None:
-            rows = self.db.execute(text(f"SELECT assignment, student, content_hash, course_version FROM {TABLE}"))
-            self._recorded = {(a, s): (h, v) for a, s, h, v in rows}
+            rows = self.db.execute(text(f"SELECT assignment, student, content_hash, course_version, penalty_version, "
+                                        f"rubric_version FROM {TABLE}"))
+            self._recorded = {(a, s): tuple(versions) for a, s, *versions in rows}
         return self._recorded
 
     def task_seconds(self) -> dict:
@@ -130,10 +146,12 @@ class Ledger:
     def duedate(self, assignment: str):
         from nbgrader.api import MissingEntry
 
-        try:
-            return self.gradebook.find_assignment(assignment).duedate
-        except MissingEntry:
-            return None
+        if assignment not in self._dues:
+            try:
+                self._dues[assignment] = self.gradebook.find_assignment(assignment).duedate
+            except MissingEntry:
+                self._dues[assignment] = None
+        return self._dues[assignment]
 
     def write(self, result: dict) -> None:
         """Record one result: the autograded files first, then the gradebook and the ledger in one transaction."""
@@ -145,19 +163,61 @@ class Ledger:
                 # the last results, never the database's consistency, and a rerun grades those again.
                 self.db.execute(text("SET LOCAL synchronous_commit TO OFF"))
             if result["submission"] is not None:
+                # The grades first, in the open transaction: they compare the answers with the graded notebook
+                # that the new files replace.
+                self._grades(assignment, student, result["submission"], result)
                 write_folder(self.root / "autograded" / student / assignment, result["files"], self.trash)
-                self._grades(assignment, student, result["submission"])
-            self.db.execute(UPSERT,
-                            {"a": assignment, "s": student, "h": result["hash"], "v": result["version"],
-                             "t": time.time(), "d": result["timing"]["task_s"], "p": "\n".join(result["problems"])})
+            versions = (result["hash"], result["version"], result.get("penalty_version"), result.get("rubric_version"))
+            self.db.execute(UPSERT, {"a": assignment, "s": student, "h": versions[0], "v": versions[1],
+                                     "t": time.time(), "d": result["timing"]["task_s"],
+                                     "p": "\n".join(result["problems"]), "pv": versions[2], "rv": versions[3]})
             self.db.commit()
         except BaseException:
             self.db.rollback()
             raise
-        self.recorded()[(assignment, student)] = (result["hash"], result["version"])
+        self.recorded()[(assignment, student)] = versions
         self.write_seconds.append(time.perf_counter() - start)
 
-    def _grades(self, assignment: str, student: str, submission: dict) -> None:
+    def recompute_penalty(self, assignment: str, student: str, policy, version: str) -> bool:
+        """The submission's late penalty recomputed from the scores in the gradebook, as autograde would assign it;
+        nothing else of the gradebook is written. Whether the penalty changed."""
+        from nbgrader.api import MissingEntry
+
+        from .penalties import recompute
+
+        try:
+            submission = self.gradebook.find_submission(assignment, student)
+            before = [notebook.late_submission_penalty for notebook in submission.notebooks]
+            recompute(self.gradebook, submission, policy)
+            changed = before != [notebook.late_submission_penalty for notebook in submission.notebooks]
+        except MissingEntry:  # recorded, but nothing nbgrader could grade: no penalty either
+            changed = False
+        self._set_version(assignment, student, "penalty_version", version)
+        return changed
+
+    def show_rubrics(self, assignment: str, student: str, rubric_texts: dict, version: str) -> None:
+        """The submission's graded notebooks with the rubrics' current wording (the gradebook is not touched)."""
+        import nbformat
+
+        from ..verdicts.rubrics import place
+
+        for path in sorted((self.root / "autograded" / student / assignment).glob("*.ipynb")):
+            notebook = nbformat.read(str(path), as_version=4)
+            partial = path.with_name(f".{path.name}.partial")
+            nbformat.write(place(notebook, rubric_texts), str(partial))
+            os.replace(partial, path)
+        self._set_version(assignment, student, "rubric_version", version)
+
+    def _set_version(self, assignment: str, student: str, column: str, version: str) -> None:
+        self.db.execute(text(f"UPDATE {TABLE} SET {column} = :v WHERE assignment = :a AND student = :s"),
+                        {"v": version, "a": assignment, "s": student})
+        self.db.commit()
+        index = {"penalty_version": 2, "rubric_version": 3}[column]
+        row = list(self.recorded()[(assignment, student)])
+        row[index] = version
+        self.recorded()[(assignment, student)] = tuple(row)
+
+    def _grades(self, assignment: str, student: str, submission: dict, result: dict) -> None:
         """The submission's cells updated in a few statements: the ORM would load every grade, comment and
         notebook one by one, each with the score subqueries nbgrader attaches to them."""
         import warnings
@@ -179,13 +239,17 @@ class Ledger:
                             .bindparams(bindparam("t", type_=DateTime())),
                             {"t": parse_utc(submission["timestamp"]), "id": found})
         grade_rows, comment_rows, penalties = [], [], []
+        same_files = self.recorded().get((assignment, student), (None,))[0] == result["hash"]
         for notebook in submission["notebooks"]:
             target = notebooks[notebook["name"]]
+            answers = _Answers(self.root / "autograded" / student / assignment, notebook["name"], result["files"])
             for name, graded in notebook["grades"].items():
-                id_, manual = grades[(target, name)]
+                id_, manual, auto_before, flag_before = grades[(target, name)]
                 if notebook["processed"]:
-                    grade_rows.append({"id": id_, "score": graded["auto_score"],
-                                       "manual": graded["needs_manual_grade"] or manual is not None})
+                    flag = graded["needs_manual_grade"] or manual is not None
+                    if manual is not None and graded["auto_score"] == auto_before and answers.unchanged(name, same_files):
+                        flag = bool(flag_before)  # what the grader judged is what it was: their review stands
+                    grade_rows.append({"id": id_, "score": graded["auto_score"], "manual": flag})
                 elif graded["cell_type"] == "code":  # zeroed before grading, never reached by nbgrader
                     grade_rows.append({"id": id_, "score": graded["auto_score"],
                                        "manual": graded["needs_manual_grade"]})
@@ -205,15 +269,16 @@ class Ledger:
 
 
     def _rows(self, found: str) -> tuple:
-        """An earlier submission's rows: notebook name -> id, (notebook, cell) -> (grade id, manual score) and
-        (notebook, cell) -> comment id."""
+        """An earlier submission's rows: notebook name -> id, (notebook, cell) -> (grade id, manual score, auto score,
+        needs manual grade) and (notebook, cell) -> comment id."""
         notebooks = {name: id_ for id_, name in self.db.execute(text(
             "SELECT sn.id, n.name FROM submitted_notebook sn JOIN notebook n ON sn.notebook_id = n.id "
             "WHERE sn.assignment_id = :id"), {"id": found})}
         cells = "JOIN base_cell c ON x.cell_id = c.id JOIN submitted_notebook sn ON x.notebook_id = sn.id " \
                 "WHERE sn.assignment_id = :id"
-        grades = {(nb, name): (id_, manual) for id_, nb, name, manual in self.db.execute(text(
-            f"SELECT x.id, x.notebook_id, c.name, x.manual_score FROM grade x {cells}"), {"id": found})}
+        grades = {(nb, name): tuple(values) for nb, name, *values in self.db.execute(text(
+            f"SELECT x.notebook_id, c.name, x.id, x.manual_score, x.auto_score, x.needs_manual_grade FROM grade x "
+            f"{cells}"), {"id": found})}
         comments = {(nb, name): id_ for id_, nb, name in self.db.execute(text(
             f"SELECT x.id, x.notebook_id, c.name FROM comment x {cells}"), {"id": found})}
         return notebooks, grades, comments
@@ -236,7 +301,7 @@ class Ledger:
             target = by_name[name] = new_uuid()
             rows[SubmittedNotebook].append({"id": target, "assignment_id": submission, "notebook_id": notebook_id})
             for cell, cell_name in graded:
-                grades[(target, cell_name)] = (new_uuid(), None)
+                grades[(target, cell_name)] = (new_uuid(), None, None, None)
                 rows[Grade].append({"id": grades[(target, cell_name)][0], "notebook_id": target, "cell_id": cell})
             for cell, cell_name in commented:
                 comments[(target, cell_name)] = new_uuid()
@@ -254,6 +319,42 @@ class Ledger:
                 (nb.id, nb.name, [(c.id, c.name) for c in [*nb.grade_cells, *nb.task_cells]],
                  [(c.id, c.name) for c in [*nb.solution_cells, *nb.task_cells]]) for nb in found.notebooks])
         return self._layouts[assignment]
+
+
+class _Answers:
+    """Whether a cell graded by hand shows the grader what they judged: a written answer (a graded cell that is
+    also a solution cell) its same text in the graded notebook being replaced and in the new one; any other
+    cell (an autograded cell whose score was changed by hand) the same submitted files. Read only when asked."""
+
+    def __init__(self, folder: Path, notebook: str, files: dict):
+        self.old_path, self.new_bytes = Path(folder) / f"{notebook}.ipynb", files.get(f"{notebook}.ipynb")
+        self._texts = None
+
+    def unchanged(self, grade_id: str, same_files: bool) -> bool:
+        if self._texts is None:
+            self._texts = (_answer_texts(self.old_path.read_bytes() if self.old_path.is_file() else None),
+                           _answer_texts(self.new_bytes))
+        old, new = self._texts
+        if grade_id in old or grade_id in new:
+            return old.get(grade_id) is not None and old.get(grade_id) == new.get(grade_id)
+        return same_files and self.old_path.is_file()
+
+
+def _answer_texts(data: bytes | None) -> dict:
+    """grade_id -> text of each written answer (graded and solution cell) of a graded notebook's bytes."""
+    import json
+
+    try:
+        cells = json.loads(data)["cells"] if data else []
+    except (ValueError, KeyError, TypeError):
+        return {}
+    texts = {}
+    for cell in cells:
+        meta = cell.get("metadata", {}).get("nbgrader", {}) if isinstance(cell, dict) else {}
+        if meta.get("grade") and meta.get("solution") and meta.get("grade_id"):
+            source = cell.get("source", "")
+            texts[meta["grade_id"]] = "".join(source) if isinstance(source, list) else source
+    return texts
 
 
 def write_folder(destination: Path, files: dict, trash: list | None = None) -> None:

@@ -106,8 +106,9 @@ def _cpu() -> float:
 
 
 def _bundle_dir(bundle: dict) -> Path:
-    """The assignment's bundle unpacked once per worker process and course version."""
-    key = (bundle["assignment"], bundle["version"])
+    """The assignment's bundle unpacked once per worker process and bundle (its bytes, not only its version:
+    a rubric's wording or a due date in the template changes what autograde writes, not the version)."""
+    key = (bundle["assignment"], bundle["key"])
     if key not in _CACHE:
         folder = Path(tempfile.mkdtemp(prefix=f"course-bundle-{bundle['assignment']}-"))
         for relative, data in bundle["files"].items():

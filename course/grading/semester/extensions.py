@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..engine import database
+from ..engine.penalties import recompute
 from . import late, roster, schedule
 
 UTC = dt.timezone.utc
@@ -75,21 +76,6 @@ def _known_student(root: Path, gradebook, student: str) -> bool:
     path = Path(root) / roster.ROSTER_FILE
     on_roster = path.is_file() and any(s.id == student for s in roster.load(path).students)
     return on_roster or (Path(root) / "submitted" / student).is_dir()
-
-
-def recompute(gradebook, submission, policy) -> float:
-    """Set each notebook's late penalty of `submission` as nbgrader's AssignLatePenalties does at autograde
-    (from the notebook's autograded score, as the grading worker sees it); returns their sum."""
-    seconds = submission.total_seconds_late
-    total = 0.0
-    for notebook in submission.notebooks:
-        score = sum(grade.auto_score or 0.0 for grade in notebook.grades)
-        penalty = policy.late_submission_penalty(submission.student.id, score, seconds) if seconds > 0 else None
-        if penalty is not None:
-            penalty = min(max(penalty, 0.0), score)
-        notebook.late_submission_penalty = penalty
-        total += penalty or 0.0
-    return total
 
 
 def extend(root: Path, assignment: str, student: str, hours: float) -> Change:

@@ -11,10 +11,11 @@ end of the grace period.
 """
 import datetime as dt
 import math
-from pathlib import Path
 
 from nbgrader.plugins import LateSubmissionPlugin
 from traitlets import Float
+
+from ..engine.penalties import policy as course_policy  # noqa: F401 (the policy as nbgrader_config.py sets it up)
 
 
 class PerDayPenalty(LateSubmissionPlugin):
@@ -33,15 +34,3 @@ class PerDayPenalty(LateSubmissionPlugin):
             return None
         days = math.ceil(late / 86400)
         return min(score, round(score * self.percent_per_day / 100 * days, 4))
-
-
-def course_policy(root: Path):
-    """The late-penalty plugin as the course's `nbgrader_config.py` sets it up (what autograde would use)."""
-    from nbgrader.plugins import LateSubmissionPlugin
-    from traitlets.config import PyFileConfigLoader
-
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
-    from traitlets.utils.importstring import import_item
-
-    plugin = config.AssignLatePenalties.get("plugin_class", LateSubmissionPlugin)
-    return (import_item(plugin) if isinstance(plugin, str) else plugin)(config=config)

@@ -48,12 +48,18 @@ class ShowRubrics(NbGraderPreprocessor):
         coursedir = CourseDirectory(config=self.config)
         rubrics = load_rubrics(Path(coursedir.format_path(coursedir.source_directory, ".",
                                                           resources["nbgrader"]["assignment"])))
-        cells = []
-        for cell in nb.cells:
-            if not cell.metadata.get("course", {}).get("rubric"):
-                cells.append(cell)  # a rubric cell a submission brought along is dropped: this one is the grader's
-            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-            if utils.is_grade(cell) and cell.cell_type == "markdown" and grade_id in rubrics:
-                cells.append(new_markdown_cell(rubric_text(rubrics[grade_id]), metadata={"course": {"rubric": grade_id}}))
-        nb.cells = cells
-        return nb, resources
+        return place(nb, rubrics), resources
+
+
+def place(nb: NotebookNode, rubrics: dict) -> NotebookNode:
+    """`nb` with the rubric cells it holds replaced by `rubrics`' (also how a graded notebook gets a rubric's
+    new wording without being graded again)."""
+    cells = []
+    for cell in nb.cells:
+        if not cell.metadata.get("course", {}).get("rubric"):
+            cells.append(cell)  # a rubric cell a submission brought along is dropped: this one is the grader's
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if utils.is_grade(cell) and cell.cell_type == "markdown" and grade_id in rubrics:
+            cells.append(new_markdown_cell(rubric_text(rubrics[grade_id]), metadata={"course": {"rubric": grade_id}}))
+    nb.cells = cells
+    return nb

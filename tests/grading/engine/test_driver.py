@@ -6,6 +6,7 @@ hand) is graded by plain serial `nbgrader autograde` in one copy of the course
 and by the engine in another; the fault tests regrade the engine's copy.
 """
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -117,6 +118,7 @@ def engine_graded(tmp_path_factory):
     course = copy_course(tmp_path_factory.mktemp("engine") / "course", [A])
     build(course)
     report = run(course)
+    shutil.copytree(course, course.parent / "as_graded")  # for the tests that start from this state (hand_graded)
     return course, report, dump(course)
 
 
@@ -188,13 +190,38 @@ def test_a_second_run_skips_what_did_not_change_and_regrades_what_did(engine_gra
     assert dump(course) == state
 
 
-def test_a_changed_probe_file_is_a_new_course_version(tmp_path):
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{path} no longer holds {old!r}: this test proves nothing"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_only_what_can_change_an_autograded_score_is_a_new_course_version(tmp_path):
+    """A probe or a test cell is; a rubric's wording, the late policy, a comment in nbgrader_config.py and the
+    wording of the notebook's instructions are not (the late policy has a version of its own)."""
     course = copy_course(tmp_path / "course", [A])
-    before = driver.bundle(course, A, b"", None)["version"]
+    version = lambda: driver.bundle(course, A)["version"]  # noqa: E731
+    before = version()
+    _edit(course / "source" / A / "rubrics.py", "says that each output", "explains that each output")
+    _edit(course / "nbgrader_config.py", "percent_per_day = 10.0", "percent_per_day = 25.0")
+    _edit(course / "nbgrader_config.py", "# Huge outputs", "# Very long outputs")
+    notebook = nbformat.read(str(course / "source" / A / f"{A}.ipynb"), as_version=4)
+    text = next(c for c in notebook.cells if c.cell_type == "markdown" and not nbgrader_meta(c))
+    text.source += "\nOne more sentence of instructions."
+    nbformat.write(notebook, str(course / "source" / A / f"{A}.ipynb"))
+    assert version() == before
+    assert driver.bundle(course, A)["rubrics"] != driver.bundle(copy_course(tmp_path / "c2", [A]), A)["rubrics"]
     with open(course / "source" / A / "probes.py", "a") as handle:
-        handle.write("\n# changed\n")
-    assert driver.bundle(course, A, b"", None)["version"] != before
-    assert driver.bundle(course, A, b"", "2031-01-01")["version"] != driver.bundle(course, A, b"", None)["version"]
+        handle.write("\nTOLERANCE_NOTE = 'changed'\n")
+    assert version() != before
+    changed = version()
+    _edit(course / "nbgrader_config.py", "c.LimitOutput.max_lines = 200", "c.LimitOutput.max_lines = 100")
+    assert version() != changed
+    test_cell = next(c for c in notebook.cells if c.cell_type == "code" and nbgrader_meta(c).get("grade")
+                     and not nbgrader_meta(c).get("solution"))
+    test_cell.source += "\nassert True"
+    nbformat.write(notebook, str(course / "source" / A / f"{A}.ipynb"))
+    assert version() not in (before, changed)
 
 
 def test_a_result_delivered_twice_counts_once(engine_graded):
@@ -281,7 +308,7 @@ def test_an_unchanged_rerun_over_two_assignments_grades_nothing(tmp_path):
     assert not first[0].failed and not first[0].problems, first[0].reasons()
     with sqlite3.connect(course / "gradebook.db") as db:
         versions = dict(db.execute(f"SELECT assignment || '/' || student, course_version FROM {ledger.TABLE}"))
-    assert versions == {f"{a}/s_solution": driver.bundle(course, a, b"", None)["version"] for a in both}
+    assert versions == {f"{a}/s_solution": driver.bundle(course, a)["version"] for a in both}
     assert len(set(versions.values())) == 2
     for assignment in both:
         assert sum(v or 0 for v in pipeline.cell_scores(course, assignment, "s_solution").values()) > 0, assignment
@@ -333,3 +360,92 @@ def test_a_running_cluster_named_by_course_scheduler_does_the_grading(engine_gra
     assert {t["worker_pid"] for t in report.timings} <= theirs
     assert {k: v for k, v in dump(course)["gradebook"].items() if k[0] in {"s_solution", "s_blank"}} == {
         k: v for k, v in state["gradebook"].items() if k[0] in {"s_solution", "s_blank"}}
+
+
+def hand_part(course: Path) -> dict:
+    """What the TAs own in the gradebook: manual scores, extra credit and review flags; manual comments."""
+    return {key: {name: value[1] if name.startswith("comment:") else value[1:]
+                  for name, value in entry["cells"].items() if not name.startswith("late_penalty:")}
+            for key, entry in dump(course)["gradebook"].items()}
+
+
+@pytest.fixture
+def hand_graded(engine_graded, tmp_path):
+    """A copy of the graded class after a TA's pass: s_solution's and s_late's written answers scored and
+    commented, one autograded score of s_solution overridden, every flag cleared.
+    (course, written answer's cell, overridden cell)."""
+    from nbgrader.api import Gradebook
+
+    course = tmp_path / "course"
+    shutil.copytree(engine_graded[0].parent / "as_graded", course)
+    with Gradebook(ledger.db_url(course)) as gradebook:
+        cells = gradebook.find_notebook(A, A).grade_cells
+        written = next(c.name for c in cells if c.cell_type == "markdown")
+        tested = next(c.name for c in cells if c.cell_type == "code" and
+                      gradebook.find_grade(c.name, A, A, HAND_GRADED).auto_score)
+        for student, cell, score in ((HAND_GRADED, written, 0.75), ("s_late", written, 0.5), (HAND_GRADED, tested, 0.25)):
+            grade = gradebook.find_grade(cell, A, A, student)
+            grade.manual_score, grade.needs_manual_grade = score, False
+            comment = gradebook.find_comment(cell, A, A, student) if cell == written else None
+            if comment is not None:
+                comment.manual_comment = f"{student}: read by a TA"
+        gradebook.db.commit()
+    return course, written, tested
+
+
+def _regraded(report: driver.Report) -> list:
+    return sorted(t["student"] for t in report.timings)
+
+
+def test_a_rubric_wording_edit_regrades_nothing_and_shows_the_new_wording(hand_graded):
+    course, written, _ = hand_graded
+    before, hand = dump(course), hand_part(course)
+    _edit(course / "source" / A / "rubrics.py", "says that each output is the mean",
+          "explains that every output is the average")
+    report = run(course)
+    assert _regraded(report) == [] and report.skipped == len(STUDENTS), report.summary()
+    assert report.rubrics_refreshed == len(STUDENTS)
+    assert dump(course) == before and hand_part(course) == hand
+    graded = nbformat.read(str(course / "autograded" / HAND_GRADED / A / f"{A}.ipynb"), as_version=4)
+    shown = [c.source for c in graded.cells if c.get("metadata", {}).get("course", {}).get("rubric") == written]
+    assert len(shown) == 1 and "explains that every output is the average" in shown[0], shown
+
+
+def test_a_new_late_percentage_recomputes_late_penalties_only(hand_graded):
+    from course.grading.semester.late import PerDayPenalty
+
+    course, _, _ = hand_graded
+    before, hand = dump(course), hand_part(course)
+    _edit(course / "nbgrader_config.py", "percent_per_day = 10.0", "percent_per_day = 25.0")
+    report = run(course)
+    assert _regraded(report) == [] and report.skipped == len(STUDENTS), report.summary()
+    assert report.penalties_recomputed == len(STUDENTS)
+    after = dump(course)
+    assert hand_part(course) == hand
+    late = before["gradebook"][("s_late", A)]["cells"]
+    auto = sum(v[0] or 0 for name, v in late.items() if not name.startswith(("comment:", "late_penalty:")))
+    penalty = after["gradebook"][("s_late", A)]["cells"].pop(f"late_penalty:{A}")
+    assert penalty == PerDayPenalty(percent_per_day=25.0).late_submission_penalty("s_late", auto, 34 * 3600) > 0
+    assert late.pop(f"late_penalty:{A}") == PerDayPenalty().late_submission_penalty("s_late", auto, 34 * 3600)
+    assert after == before, "nothing but s_late's late penalty changed"
+    assert run(course).penalties_recomputed == 0
+
+
+def test_a_changed_probe_regrades_the_assignment_and_reopens_only_changed_answers(hand_graded):
+    """Everyone of the assignment is autograded again; s_late resubmitted a new written answer at the same time,
+    so that answer (and only it) waits for review again, its score and comment still there."""
+    course, written, tested = hand_graded
+    hand = hand_part(course)
+    with open(course / "source" / A / "probes.py", "a") as handle:
+        handle.write("\nTOLERANCE_NOTE = 'changed'\n")
+    resubmitted = course / "submitted" / "s_late" / A / f"{A}.ipynb"
+    notebook = nbformat.read(str(resubmitted), as_version=4)
+    next(c for c in notebook.cells if nbgrader_meta(c).get("grade_id") == written).source += "\nOne more thought."
+    nbformat.write(notebook, str(resubmitted))
+    report = run(course)
+    assert _regraded(report) == sorted(STUDENTS) and report.skipped == 0, report.summary()
+    now = hand_part(course)
+    assert now[("s_late", A)][written] == (0.5, None, True)
+    now[("s_late", A)][written] = hand[("s_late", A)][written]
+    assert now == hand
+    assert now[(HAND_GRADED, A)][written][2] is False and now[(HAND_GRADED, A)][tested][2] is False
