@@ -1,7 +1,9 @@
-"""Seeding, loaders, progress bars and a reference training loop.
+"""Seeding, loaders, progress bars and a training loop for the notebooks that are not about one.
 
-Assignment 05 has students write their own loop; the others reuse `fit`
-so their cells stay about the network, not the bookkeeping.
+Assignment 05 has students write their own loop; 04 and 06 reuse `fit` so their cells stay about
+the network, not the bookkeeping. Students receive this file with 04, before 05 is due, so `fit`
+and `evaluate_model` are not 05's answers: they weigh each loss by its batch's size (a mean per
+example), where 05's `train` and `evaluate` report the mean of the batch losses.
 """
 import math
 import random
@@ -76,46 +78,54 @@ class ActivationStats:
         return {layer: tuple(float(v) for v in np.mean(rows[-last:], axis=0)) for layer, rows in self.records.items()}
 
 
+def _per_example(total: float, seen: int) -> float:
+    return total / max(seen, 1)
+
+
 @torch.no_grad()
 def evaluate_model(model: nn.Module, data: DataLoader, criterion=None, on=None) -> tuple[float, float]:
-    """Mean loss over batches and accuracy, in eval mode and without gradients."""
+    """Loss per example and accuracy over all of `data`, in eval mode and without gradients.
+
+    A short last batch counts for its examples only (`criterion` must average over its batch, as
+    torch's losses do by default)."""
     criterion = criterion or nn.CrossEntropyLoss()
     on = on or next(model.parameters()).device
     model.eval()
-    losses, correct, seen = [], 0, 0
-    for images, labels in data:
-        images, labels = images.to(on), labels.to(on)
-        logits = model(images)
-        losses.append(criterion(logits, labels).item())
-        correct += (logits.argmax(1) == labels).sum().item()
-        seen += len(labels)
-    return float(np.mean(losses)), correct / max(seen, 1)
+    total, correct, seen = 0.0, 0, 0
+    for batch, targets in data:
+        scores = model(batch.to(on))
+        targets = targets.to(on)
+        total += criterion(scores, targets).item() * len(targets)
+        correct += int((scores.argmax(1) == targets).sum())
+        seen += len(targets)
+    return _per_example(total, seen), _per_example(correct, seen)
 
 
 def fit(model: nn.Module, train_data: DataLoader, validation_data: DataLoader | None = None,
         epochs: int = 1, optimizer=None, criterion=None, description: str = "training") -> dict:
-    """Train for `epochs` with a progress bar showing the running loss; returns per-epoch curves."""
+    """Train for `epochs` with a progress bar showing the loss so far; returns per-epoch curves, each loss a
+    mean per example (`evaluate_model` measures the validation data)."""
     criterion = criterion or nn.CrossEntropyLoss()
     optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=1e-3)
     on = next(model.parameters()).device
     history = {"train_loss": [], "train_acc": [], "val_loss": [], "val_acc": []}
-    for epoch in range(1, epochs + 1):
+    for epoch in range(epochs):
         model.train()
-        losses, correct, seen = [], 0, 0
-        bar = progress(train_data, f"{description} epoch {epoch}/{epochs}")
-        for images, labels in bar:
-            images, labels = images.to(on), labels.to(on)
+        total, correct, seen = 0.0, 0, 0
+        bar = progress(train_data, f"{description} epoch {epoch + 1}/{epochs}")
+        for batch, targets in bar:
+            batch, targets = batch.to(on), targets.to(on)
+            scores = model(batch)
+            batch_loss = criterion(scores, targets)
             optimizer.zero_grad()
-            logits = model(images)
-            loss = criterion(logits, labels)
-            loss.backward()
+            batch_loss.backward()
             optimizer.step()
-            losses.append(loss.item())
-            correct += (logits.argmax(1) == labels).sum().item()
-            seen += len(labels)
-            bar.set_postfix(loss=f"{np.mean(losses[-50:]):.4f}")
-        history["train_loss"].append(float(np.mean(losses)))
-        history["train_acc"].append(correct / max(seen, 1))
+            total += batch_loss.item() * len(targets)
+            correct += int((scores.argmax(1) == targets).sum())
+            seen += len(targets)
+            bar.set_postfix(loss=f"{_per_example(total, seen):.4f}")
+        history["train_loss"].append(_per_example(total, seen))
+        history["train_acc"].append(_per_example(correct, seen))
         if validation_data is not None:
             val_loss, val_acc = evaluate_model(model, validation_data, criterion, on)
             history["val_loss"].append(val_loss)

@@ -3,17 +3,21 @@
 The zip holds one folder, `cnn-course/`, with what a student needs and nothing
 a grader keeps to itself: the student guide (docs/students.md) as README.md,
 the `release/` notebooks, the `course/` modules the notebooks import, `make lab`
-(course/commands/lab.py), data/README.md, and a student Makefile, pyproject.toml,
-requirements.txt and nbgrader_config.py written here. The real nbgrader_config.py
+(course/commands/lab.py), data/README.md, requirements-student.txt as requirements.txt, and a student
+Makefile, pyproject.toml and nbgrader_config.py written here. The real nbgrader_config.py
 imports `course.grading` and is never shipped; the student one only sets what
 nbgrader's Validate button needs. `source/`, `tests/`, probes, mistakes and
 `course/grading/` stay out, and the build refuses a file with solution markers.
+
+Without `--assignment` it holds the assignments whose release date in schedule.toml has passed, so a
+student gets each notebook when it comes out, not all seven in the first week.
 
 `python -m course.commands.handout [--output ZIP] [--assignment "03_pooling 04"]`
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import re
 import sys
 import zipfile
@@ -27,8 +31,9 @@ PREFIX = "cnn-course"
 DEFAULT_OUTPUT = PROJECT_ROOT / "handout" / "cnn-course-handout.zip"
 # Of course/commands/, only `make lab` is a student's.
 STUDENT_COMMANDS = ("__init__.py", "lab.py")
-# Packages of requirements.txt that only the instructor's tests and grading use.
-INSTRUCTOR_ONLY = {"nbval", "pytest", "playwright", "dask", "ruff", "copydetect"}
+# The students' pinned stack, shipped as the handout's requirements.txt (the course's requirements.txt adds the
+# instructor's tools to it).
+STUDENT_REQUIREMENTS = "requirements-student.txt"
 # The grader's per-cell default (course.grading.run.sandbox.cell_timeout); Validate uses the same.
 CELL_TIMEOUT = 120
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
@@ -45,7 +50,7 @@ STAMP := $(VENV)/.installed
 .PHONY: lab install data
 
 lab: install data
-\t$(PY) -m course.commands.lab
+\t$(PY) -m course.commands.lab --student
 
 install: $(STAMP)
 
@@ -116,22 +121,32 @@ def _version(root: Path) -> str:
     return found.group(1) if found else "0.0.0"
 
 
-def requirement_name(line: str) -> str:
-    """`dask[distributed]==2026.8.0` -> `dask`; empty for comments and blank lines."""
-    line = line.split("#", 1)[0].strip()
-    return re.split(r"[\[<>=!~;\s]", line, maxsplit=1)[0].lower().replace("_", "-") if line else ""
+def released(root: Path = PROJECT_ROOT, now: dt.datetime | None = None) -> list[str]:
+    """The assignments schedule.toml has released by `now`: what a handout holds unless told otherwise.
+
+    Without a schedule every assignment counts as released, and so does one the schedule gives no release date."""
+    plan = schedule.load(root)
+    known = list(paths.assignments(root))
+    if plan is None:
+        return known
+    now = now or schedule.current_time()
+    return [a for a in known if plan.get(a).release is None or plan.get(a).release <= now]
 
 
-def student_requirements(text: str) -> str:
-    kept = [line for line in text.splitlines() if requirement_name(line) not in INSTRUCTOR_ONLY]
-    return "\n".join(kept) + "\n"
+def _nothing_released(root: Path) -> str:
+    plan = schedule.load(root)
+    dated = [(plan.get(a).release, a) for a in paths.assignments(root) if plan.get(a).release]
+    first = f": {min(dated)[1]} comes out {schedule.shown(min(dated)[0], plan)}" if dated else ""
+    return (f"{schedule.FILE} has released no assignment yet{first}. Name the assignments to hand out "
+            "with ASSIGNMENT=... (`make schedule` shows the dates)")
 
 
 def contents(root: Path = PROJECT_ROOT, assignments=None) -> dict[str, bytes]:
-    """Path inside the handout folder -> bytes, for every file of the handout (of `assignments`, else all)."""
+    """Path inside the handout folder -> bytes, for every file of the handout (of `assignments`, else of those
+    released by now)."""
     root = Path(root)
     files: dict[str, bytes] = {"README.md": (root / "docs" / "students.md").read_bytes()}
-    for assignment in paths.assignments(root) if assignments is None else assignments:
+    for assignment in released(root) if assignments is None else assignments:
         notebook = root / "release" / assignment / f"{assignment}.ipynb"
         if not notebook.is_file():
             raise HandoutError(f"{notebook.relative_to(root)} is missing: run `make release` first")
@@ -141,7 +156,7 @@ def contents(root: Path = PROJECT_ROOT, assignments=None) -> dict[str, bytes]:
     for name in STUDENT_COMMANDS:
         files[f"course/commands/{name}"] = (root / "course" / "commands" / name).read_bytes()
     files["data/README.md"] = (root / "data" / "README.md").read_bytes()
-    files["requirements.txt"] = student_requirements((root / "requirements.txt").read_text()).encode()
+    files["requirements.txt"] = (root / STUDENT_REQUIREMENTS).read_bytes()
     packages = sorted({str(Path(p).parent).replace("/", ".") for p in files if p.endswith("/__init__.py")})
     files["pyproject.toml"] = PYPROJECT.format(version=_version(root),
                                                packages=", ".join(f'"{p}"' for p in packages)).encode()
@@ -180,11 +195,17 @@ def main(argv=None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"zip to write (default {DEFAULT_OUTPUT})")
     parser.add_argument("--root", type=Path, default=PROJECT_ROOT, help="the course folder")
     parser.add_argument("--assignment", action="append",
-                        help="only these assignments (names or their starts, separated by spaces or commas)")
+                        help="these assignments (names or their starts, separated by spaces or commas); "
+                             f"default: those {schedule.FILE} has released by now")
     parser.add_argument("--force", action="store_true", help="even before the assignments they require are due")
     args = parser.parse_args(argv)
     try:
-        chosen = pipeline.chosen(args.root, args.assignment)
+        chosen = pipeline.chosen(args.root, args.assignment) if args.assignment else released(args.root)
+        if not chosen:
+            print(f"handout not built: {_nothing_released(args.root)}", file=sys.stderr)
+            return 1
+        if not args.assignment:
+            print(f"the assignments released by now ({schedule.FILE}): {', '.join(chosen)}")
         blocked = schedule.release_blockers(args.root, chosen)
         if blocked and not args.force:
             print(schedule.refusal(blocked, "handed out"), file=sys.stderr)

@@ -5,8 +5,10 @@ when the solution changes. `demo: True` marks the ones carol's demo submission m
 mistakes all run and most of them pass the visible checks: only the hidden comparison with a
 reference loop catches them.
 """
+import inspect
 from pathlib import Path
 
+from course import training
 from course.grading.semester.submissions import edited, solution_answers
 
 SOLUTIONS = solution_answers(Path(__file__).resolve().parents[2] / "source" / "05_training_loop"
@@ -16,6 +18,14 @@ SOLUTIONS = solution_answers(Path(__file__).resolve().parents[2] / "source" / "0
 def mistake(name: str, cell: str, *changes: tuple[str, str], demo: bool = False) -> dict:
     entry = {"name": f"{cell}: {name}", "cell": cell, "code": edited(SOLUTIONS[cell], *changes)}
     return dict(entry, demo=True) if demo else entry
+
+
+def pasted(name: str, cell: str, helpers: tuple, call: str) -> dict:
+    """`cell` answered with a copy of the course's own `helpers` (the package students receive with 04, before
+    05 is due) and a function of the exercise's name that hands its work to them: it must earn nothing."""
+    copied = "\n\n".join(inspect.getsource(getattr(training, helper)) for helper in helpers)
+    return {"name": f"{cell}: {name}", "cell": cell,
+            "code": f"from course.training import progress\n\n\n{copied}\n\n{call}"}
 
 
 ZERO_GRAD = "            optimizer.zero_grad()\n"
@@ -48,6 +58,13 @@ WRONG = [
     mistake("the course's own fit", "train",
             ("    history = {", "    return training.fit(model, train_loader, validation_loader, epochs, optimizer=optimizer)\n"
                               "    history = {")),
+    pasted("a copy of the course's evaluate_model", "evaluate", ("_per_example", "evaluate_model"),
+           "def evaluate(model, loader, criterion):\n    return evaluate_model(model, loader, criterion)\n"),
+    pasted("a copy of the course's fit", "train", ("_per_example", "evaluate_model", "fit"),
+           "def train(model, device, train_loader, validation_loader, epochs, optimizer=None):\n"
+           "    model.to(device)\n"
+           "    optimizer = optimizer or torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)\n"
+           "    return fit(model, train_loader, validation_loader, epochs, optimizer)\n"),
     mistake("no padding in the first convolution", "LeNet5",
             ("nn.Conv2d(1, 6, 5, padding=2)", "nn.Conv2d(1, 6, 5)"), ("nn.Linear(16 * 5 * 5, 120)", "nn.Linear(16 * 4 * 4, 120)"),
             demo=True),

@@ -5,8 +5,12 @@ solutions, hidden tests, probes, mistakes or grading code; its helpers must
 import on their own and its nbgrader_config.py must make `nbgrader validate`
 (the Validate button) work without `course.grading`.
 """
+import ast
+import datetime as dt
+import importlib.metadata
 import importlib.util
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,20 +22,18 @@ import nbformat
 import pytest
 
 from course.commands import handout
+from course.grading.semester import schedule
 from course.grading.semester.submissions import HIDDEN_BLOCK, SOLUTION_BLOCK, nbgrader_meta
 from course.paths import ASSIGNMENTS
 from tests import test_docs as docs_check
 from tests.helpers import ROOT
 
 STUDENT_MODULES = ("checks", "plots", "data", "models", "training", "augment", "explorers")
-# Lines the solutions share with helpers the notebooks must import: 04 trains with `training.fit` before 05
-# asks for `train` and `evaluate`, and 05/06 build on `models`. Known and reported; nothing else may match.
+# Lines the solutions share with helpers the notebooks must import: 05/06 build on `models`, and 06's
+# `fit_one_cycle` keeps its batch losses as 05's `train` does. Known and reported; nothing else may match
+# (04's `training.fit` and `evaluate_model` share no line with 05's `train` and `evaluate`).
 SHARED_WITH_HELPERS = {
-    "course/training.py": {
-        "for epoch in range(1, epochs + 1):", "for images, labels in bar:",
-        "images, labels = images.to(on), labels.to(on)", "loss = criterion(logits, labels)",
-        "losses, correct, seen = [], 0, 0", "losses.append(criterion(logits, labels).item())",
-        "losses.append(loss.item())"},
+    "course/training.py": {"losses.append(loss.item())"},
     "course/models.py": {"nn.Linear(128, num_classes),", "self.features = nn.Sequential(",
                          "self.classifier = nn.Sequential("},
 }
@@ -41,7 +43,7 @@ SHARED_WITH_HELPERS = {
 def unpacked(tmp_path_factory):
     """(zip path, the unpacked cnn-course/ folder)."""
     base = tmp_path_factory.mktemp("handout")
-    archive = handout.build(base / "out" / "cnn-course-handout.zip")
+    archive = handout.build(base / "out" / "cnn-course-handout.zip", assignments=ASSIGNMENTS)
     with zipfile.ZipFile(archive) as opened:
         opened.extractall(base / "unpacked")
     return archive, base / "unpacked" / handout.PREFIX
@@ -82,8 +84,6 @@ def test_it_holds_nothing_the_grader_keeps(shipped):
         f"course/commands/{name}" for name in handout.STUDENT_COMMANDS}
     assert "course.grading" not in shipped["nbgrader_config.py"]
     assert "course.grading" not in shipped["pyproject.toml"]
-    for name in handout.INSTRUCTOR_ONLY:
-        assert not any(handout.requirement_name(line) == name for line in shipped["requirements.txt"].splitlines())
 
 
 def _secrets():
@@ -115,7 +115,7 @@ def test_no_solution_or_hidden_test_text_anywhere(shipped):
 
 
 def test_the_build_refuses_a_release_that_holds_solution_markers(tmp_path):
-    for path in ("docs/students.md", "data/README.md", "requirements.txt", "pyproject.toml", "nbgrader_config.py"):
+    for path in ("docs/students.md", "data/README.md", handout.STUDENT_REQUIREMENTS, "pyproject.toml", "nbgrader_config.py"):
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_bytes((ROOT / path).read_bytes())
     for path in [f"release/{a}/{a}.ipynb" for a in ASSIGNMENTS] + ["course/__init__.py", "course/commands/__init__.py",
@@ -131,9 +131,55 @@ def test_the_build_refuses_a_release_that_holds_solution_markers(tmp_path):
         handout.contents(tmp_path)
 
 
-def test_student_requirements_drop_only_the_instructors_tools():
-    text = "# pins\ntorch==2.14.1\nnbval==0.11.0\ndask[distributed]==2026.8.0\nRuff==0.17.6\nnumpy>=1.26\n"
-    assert handout.student_requirements(text) == "# pins\ntorch==2.14.1\nnumpy>=1.26\n"
+def requirement_name(line: str) -> str:
+    """`dask[distributed]==2026.8.0` -> `dask`; empty for comments, blank lines and `-r` includes."""
+    line = line.split("#", 1)[0].strip()
+    if not line or line.startswith("-"):
+        return ""
+    return re.split(r"[\[<>=!~;\s]", line, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def requirement_names(text: str) -> set:
+    return {requirement_name(line) for line in text.splitlines()} - {""}
+
+
+def test_the_handouts_requirements_are_the_students_and_hold_no_instructor_package(shipped):
+    student = (ROOT / handout.STUDENT_REQUIREMENTS).read_text()
+    assert shipped["requirements.txt"] == student
+    course = (ROOT / "requirements.txt").read_text()
+    assert f"-r {handout.STUDENT_REQUIREMENTS}" in course.splitlines(), "the course installs the students' pins too"
+    instructor = requirement_names(course)
+    assert {"jupyterhub", "dask", "dask-jobqueue", "psycopg", "pytest", "nbval", "ruff", "copydetect"} <= instructor
+    assert not requirement_names(student) & instructor, "an instructor's package in the students' requirements"
+    assert {"torch==2.14.1", "torchvision==0.29.1"} <= set(student.splitlines())
+
+
+def _imported(source: str) -> set:
+    source = "\n".join(line for line in source.splitlines() if not line.lstrip().startswith(("%", "!")))
+    found = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_every_module_the_students_code_imports_comes_from_their_requirements(shipped):
+    imported = set()
+    for path, text in shipped.items():
+        if path.endswith(".py"):
+            imported |= _imported(text)
+        elif path.endswith(".ipynb"):
+            for cell in nbformat.reads(text, as_version=4).cells:
+                imported |= _imported(cell.source) if cell.cell_type == "code" else set()
+    outside = imported - set(sys.stdlib_module_names) - {"course"}
+    assert {"torch", "matplotlib", "PIL", "IPython"} <= outside, sorted(outside)
+    wanted = requirement_names(shipped["requirements.txt"])
+    from_where = importlib.metadata.packages_distributions()
+    missing = {module: from_where.get(module) for module in outside
+               if not {name.lower().replace("_", "-") for name in from_where.get(module, [])} & wanted}
+    assert not missing, f"imported by the students' code but not in {handout.STUDENT_REQUIREMENTS}: {missing}"
 
 
 def test_the_student_guide_is_true_of_the_handout(unpacked):
@@ -153,7 +199,7 @@ def test_the_student_makefile_installs_the_helpers_then_starts_the_lab(unpacked)
     assert result.returncode == 0, result.stderr
     steps = result.stdout.splitlines()
     assert any("-m venv" in step for step in steps) and any("pip install" in step and "-e ." in step for step in steps)
-    assert steps[-2:] == [".venv/bin/python -m course.data", ".venv/bin/python -m course.commands.lab"], steps
+    assert steps[-2:] == [".venv/bin/python -m course.data", ".venv/bin/python -m course.commands.lab --student"], steps
 
 
 @pytest.mark.skipif(importlib.util.find_spec("setuptools") is None, reason="setuptools is not installed here")
@@ -213,3 +259,31 @@ def test_validate_runs_with_the_student_config_and_reports_the_blank_notebooks_f
     assert "not implemented yet" in output and "You did not provide a response." in output, output
     assert "course.grading" not in output and "Traceback (most recent call last):\n  File" not in result.stderr, output
     assert str(ROOT / "course") not in output, "the notebook ran this repository's course/, not the handout's"
+
+
+def test_by_default_the_handout_holds_what_the_schedule_has_released(tmp_path, monkeypatch, capsys):
+    plan = schedule.load(ROOT)
+    first, second = (plan.get(a).release for a in ASSIGNMENTS[:2])
+    assert handout.released(ROOT, second - dt.timedelta(minutes=1)) == list(ASSIGNMENTS[:1])
+    assert handout.released(ROOT, second) == list(ASSIGNMENTS[:2])
+    monkeypatch.setattr(schedule, "current_time", lambda: second + dt.timedelta(hours=1))
+    assert handout.main(["--output", str(tmp_path / "week2.zip")]) == 0
+    with zipfile.ZipFile(tmp_path / "week2.zip") as opened:
+        notebooks = sorted(name for name in opened.namelist() if name.endswith(".ipynb"))
+    assert notebooks == [f"{handout.PREFIX}/release/{a}/{a}.ipynb" for a in ASSIGNMENTS[:2]]
+    assert f"released by now (schedule.toml): {', '.join(ASSIGNMENTS[:2])}" in capsys.readouterr().out
+
+    monkeypatch.setattr(schedule, "current_time", lambda: first - dt.timedelta(days=1))
+    assert handout.main(["--output", str(tmp_path / "early.zip")]) == 1
+    err = capsys.readouterr().err
+    assert f"has released no assignment yet: {ASSIGNMENTS[0]} comes out {schedule.shown(first, plan)}" in err
+    assert "ASSIGNMENT=" in err and not (tmp_path / "early.zip").exists()
+    assert handout.main(["--output", str(tmp_path / "named.zip"), "--assignment", ASSIGNMENTS[0]]) == 0
+
+
+def test_without_a_schedule_every_assignment_is_released(tmp_path):
+    for assignment in ASSIGNMENTS:
+        (tmp_path / "release" / assignment).mkdir(parents=True)
+    assert handout.released(tmp_path) == list(ASSIGNMENTS)
+    (tmp_path / "schedule.toml").write_text(f'[{ASSIGNMENTS[1]}]\nrelease = 2999-01-01\n')
+    assert handout.released(tmp_path) == [a for a in ASSIGNMENTS if a != ASSIGNMENTS[1]]

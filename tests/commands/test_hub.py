@@ -63,6 +63,7 @@ def test_students_get_the_exchange_without_formgrader_and_the_instructor_gets_th
     assert server["ServerApp"]["jpserver_extensions"] == {"nbgrader.server_extensions.formgrader": False}
     page = json.loads((student / "labconfig" / "page_config.json").read_text())
     assert page["disabledExtensions"]["@jupyter/nbgrader:formgrader"] is True
+    assert page["disabledExtensions"]["@jupyterlab/apputils-extension:announcements"] is True  # no news pop-up
     assert json.loads((instructor / "labconfig" / "page_config.json").read_text()) == {}
 
 

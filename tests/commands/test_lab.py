@@ -42,6 +42,18 @@ def test_every_nbgrader_server_extension_is_switched_on():
         assert f"--ServerApp.jpserver_extensions=nbgrader.server_extensions.{name}=True" in command
 
 
+def test_a_students_lab_has_no_formgrader_and_is_the_default_without_the_grader(monkeypatch, tmp_path):
+    command = lab.command(ROOT, "127.0.0.1", 8888, student=True)
+    assert "--ServerApp.jpserver_extensions=nbgrader.server_extensions.formgrader=False" in command
+    assert "--ServerApp.jpserver_extensions=nbgrader.server_extensions.validate_assignment=True" in command
+    assert not lab.student_default(), "this checkout has course.grading: an instructor's lab"
+    monkeypatch.setattr(lab.importlib.util, "find_spec", lambda name: None if name == "course.grading" else True)
+    assert lab.student_default()
+    folder = lab.student_config(tmp_path / "settings")
+    env = lab.environment("t", base={"PATH": "/usr/bin", "JUPYTER_CONFIG_PATH": "/elsewhere"}, config=folder)
+    assert env["JUPYTER_CONFIG_PATH"] == f"{folder}:/elsewhere"
+
+
 def test_the_token_travels_in_the_environment_not_on_the_command_line():
     env = lab.environment("sekrit", base={"PATH": "/usr/bin"})
     assert env["JUPYTER_TOKEN"] == "sekrit"
@@ -144,6 +156,18 @@ def test_extension_problems_notice_disabled_nbgrader_parts(fake_lab):
     assert len(problems) == 1 and "@jupyter/nbgrader:formgrader" in problems[0]
 
 
+def test_extension_problems_notice_instructor_tools_or_news_in_a_students_lab(fake_lab):
+    _FakeLab.pages = {"/formgrader": "ok",
+                      "/lab": _page({"federated_extensions": [{"name": "@jupyter/nbgrader"}],
+                                     "disabledExtensions": ["@jupyter/nbgrader:formgrader"]})}
+    problems = lab.extension_problems("127.0.0.1", fake_lab, "t", student=True)
+    assert any("formgrader answers" in p for p in problems)
+    assert any("create-assignment" in p and "announcements" in p for p in problems)
+    _FakeLab.pages = {"/lab": _page({"federated_extensions": [{"name": "@jupyter/nbgrader"}],
+                                     "disabledExtensions": list(lab.STUDENT_LAB_OFF)})}
+    assert lab.extension_problems("127.0.0.1", fake_lab, "t", student=True) == []
+
+
 def test_extension_problems_are_empty_when_everything_is_there(fake_lab):
     _FakeLab.pages = {"/formgrader": "ok", "/lab": _page({"federated_extensions": [{"name": "@jupyter/nbgrader"}]})}
     assert lab.extension_problems("127.0.0.1", fake_lab, "t") == []
@@ -164,9 +188,11 @@ def test_a_server_that_refuses_the_token_is_reported_at_once(fake_lab):
     assert time.monotonic() - started < 30
 
 
-def test_make_lab_prints_a_working_url_and_ctrl_c_stops_the_server(tmp_path):
+@pytest.mark.parametrize("role", ["--instructor", "--student"])
+def test_make_lab_prints_a_working_url_and_ctrl_c_stops_the_server(tmp_path, role):
     """The real thing, without a browser: start, read the URL, ask the server, press Ctrl+C.
-    (The browser tests stop their server with SIGTERM.)"""
+    (The browser tests stop their server with SIGTERM.) A student's lab has no formgrader, no Create
+    Assignment and no news pop-up."""
     course = tmp_path / "course"
     course.mkdir()
     (course / "nbgrader_config.py").write_text((ROOT / "nbgrader_config.py").read_text())
@@ -177,7 +203,7 @@ def test_make_lab_prints_a_working_url_and_ctrl_c_stops_the_server(tmp_path):
     log = tmp_path / "lab.log"
     with open(log, "w") as handle:
         process = subprocess.Popen([sys.executable, "-m", "course.commands.lab", "--root", str(course), "--port", "0",
-                                    "--no-browser"], env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                    "--no-browser", role], env=env, stdout=handle, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 240
@@ -188,12 +214,17 @@ def test_make_lab_prints_a_working_url_and_ctrl_c_stops_the_server(tmp_path):
         assert found, f"no URL printed:\n{log.read_text()[-3000:]}"
         url, port, token = found.groups()
         with urllib.request.urlopen(url, timeout=30) as response:
-            assert response.status == 200 and "@jupyter/nbgrader" in response.read().decode()
+            page = response.read().decode()
+            assert response.status == 200 and "@jupyter/nbgrader" in page
         assert "warning:" not in log.read_text(), log.read_text()
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/formgrader/api/assignments",
-                                         headers={"Authorization": f"token {token}"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            assert response.status == 200
+        disabled = set(lab.page_config(page)["disabledExtensions"])
+        formgrader = lab._get(f"http://127.0.0.1:{port}/formgrader/api/assignments", token)[0]
+        if role == "--student":
+            assert formgrader == 404 and set(lab.STUDENT_LAB_OFF) <= disabled, (formgrader, disabled)
+            assert "@jupyterlab/apputils-extension:announcements" in lab.STUDENT_LAB_OFF
+            assert "Formgrader" not in log.read_text()
+        else:
+            assert formgrader == 200 and not disabled & set(lab.STUDENT_LAB_OFF), (formgrader, disabled)
     finally:
         process.send_signal(signal.SIGINT)
         code = process.wait(90)

@@ -54,6 +54,22 @@ def test_evaluate_model_runs_without_gradients_in_eval_mode():
     assert loss > 0 and 0 <= accuracy <= 1
 
 
+def test_the_helpers_weigh_losses_by_example_so_they_are_not_05s_answers():
+    """05's `evaluate` and `train` report the mean of the batch losses; the helpers students hold before 05 is
+    due must not: with batches of 16 and 4 the two means differ."""
+    training.seed_everything(0)
+    model = _model()
+    data, criterion = training.loader(_toy(20), 16), torch.nn.CrossEntropyLoss()
+    with torch.no_grad():
+        batch_losses = [criterion(model(x), y).item() for x, y in data]
+        per_example = criterion(model(data.dataset.tensors[0]), data.dataset.tensors[1]).item()
+    assert abs(np.mean(batch_losses) - per_example) > 1e-4, "the toy data no longer tells the two means apart"
+    assert training.evaluate_model(model, data)[0] == pytest.approx(per_example, abs=1e-6)
+    history = training.fit(model, data, data, epochs=1, optimizer=torch.optim.SGD(model.parameters(), lr=0.0))
+    assert history["val_loss"][0] == pytest.approx(per_example, abs=1e-6)
+    assert history["train_loss"][0] == pytest.approx(per_example, abs=1e-6)  # a learning rate of 0 changes nothing
+
+
 def test_plot_history_draws_train_and_validation_curves():
     plt.close("all")
     history = {"train_loss": [1, 0.5], "val_loss": [1.1, 0.7], "train_acc": [0.5, 0.8], "val_acc": [0.4, 0.7]}

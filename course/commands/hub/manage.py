@@ -9,7 +9,8 @@ Run as root. Everything the hub keeps lives under one folder (`--home`, /srv/cnn
                 inbound (733: students drop submissions in but cannot list it) and feedback
                 (711: a student reads only the feedback whose hash their own submission gives).
     jupyter/    the Jupyter settings of each role (student/, instructor/): exchange root and
-                course id for nbgrader, formgrader switched off for students.
+                course id for nbgrader; formgrader, Create Assignment and Jupyter's news
+                switched off for students.
     hub/        JupyterHub's own state and the accounts' passwords (root only, mode 700).
 
 `roster` creates the Unix accounts (course.commands.hub.accounts), puts the students into the
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from ...grading.semester import roster as roster_module
 from ...paths import PROJECT_ROOT
+from .. import lab
 from . import accounts
 
 DEFAULT_HOME = Path("/srv/cnn-course")
@@ -44,8 +46,8 @@ PRIVATE = ("source", ".git", "gradebook.db", "submitted", "autograded", "feedbac
            "grades.csv", "grades-canvas.csv", "grades-moodle.csv")
 # What the hub's course copy takes from the checkout, on every `roster` and `start`.
 SYNCED = ("source", "nbgrader_config.py", "schedule.toml")
-STUDENT_EXTENSIONS_OFF = ("nbgrader.server_extensions.formgrader",)
-STUDENT_LAB_OFF = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment")
+# The same as a student's `make lab`: no formgrader or Create Assignment, no news pop-up.
+STUDENT_EXTENSIONS_OFF, STUDENT_LAB_OFF = lab.STUDENT_SERVER_OFF, lab.STUDENT_LAB_OFF
 
 
 class HubError(RuntimeError):
