@@ -23,6 +23,7 @@ from pathlib import Path
 
 from course.commands.hub import accounts as hub_accounts
 from course.commands.hub import manage as hub_command
+from course.commands.hub.limits import Cgroups
 from tests.browser.session import CHROMIUM
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "hub"
@@ -157,6 +158,9 @@ class CourseHub:
                 pass
 
     def remove(self) -> None:
+        settings = self.layout.state / "settings.json"
+        if settings.is_file():
+            Cgroups.find(json.loads(settings.read_text())["limits"]["cgroup"]).remove()
         everyone = [self.instructor, self.grader, *(self.unix.get(s, s) for s in self.students), f"{self.group}c"]
         hub_accounts.remove(everyone, self.group)
         for group in (self.group, hub_command.graders_group(self.group)):

@@ -109,6 +109,18 @@ class Cgroups:
                 pass
 
 
+    def remove(self) -> None:
+        """Remove this hub's groups, once every server is stopped (the test hubs' clean-up)."""
+        for folder in {self.memory, self.cpu}:
+            for child in folder.glob("*/"):
+                if child.is_dir():
+                    self.release(child.name)
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+
+
 def join(files) -> None:
     """Move the calling process into the groups (the spawner calls this in the child, before it drops root)."""
     for path in files:

@@ -261,6 +261,9 @@ def settings(layout: Layout, ip: str, port: int, fast: bool, memory: str = "off"
         raise HubError(f"{layout.accounts} is missing: run `make roster` first")
     if not PROXY.is_file():
         raise HubError(f"{PROXY} is missing: `make proxy` installs configurable-http-proxy")
+    if not accounts.logins_file(layout.passwords).is_file():
+        raise HubError(f"{accounts.logins_file(layout.passwords)} is missing: run `make roster` once, which moves the "
+                       "hub to its own passwords (the accounts' Unix passwords are locked)")
     who = json.loads(layout.accounts.read_text())
     venv_bin = Path(sys.executable).parent
     off = {"off", "0", "none", ""}
