@@ -438,21 +438,54 @@ def test_the_class_report_is_for_the_instructor_and_the_ta_only(hub):
         "the report's file must open for the instructor and stay closed to a student account"
 
 
+KERNEL_JS = """async ([base, code]) => {
+  const xsrf = decodeURIComponent((document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '');
+  const made = await fetch(base + 'api/kernels', {method: 'POST', body: JSON.stringify({name: 'python3'}),
+                                                  headers: {'X-XSRFToken': xsrf, 'Content-Type': 'application/json'}});
+  if (!made.ok) return 'HTTP ' + made.status;
+  const kernel = (await made.json()).id, session = 'limits-' + Date.now();
+  const socket = new WebSocket(base.replace(/^http/, 'ws') + 'api/kernels/' + kernel + '/channels?session_id=' + session);
+  return await new Promise(resolve => {
+    const states = [];
+    const give = last => { socket.close(); resolve(states.concat([last]).join(' ')); };
+    setTimeout(() => give('timeout'), 150000);
+    socket.onopen = () => socket.send(JSON.stringify({
+      header: {msg_id: session + '-1', msg_type: 'execute_request', username: '', session: session,
+               date: new Date().toISOString(), version: '5.3'},
+      parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
+      content: {code: code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false,
+                stop_on_error: true}}));
+    socket.onmessage = event => {
+      const message = JSON.parse(event.data);
+      if (message.msg_type === 'status') {
+        states.push(message.content.execution_state);
+        if (['restarting', 'autorestarting', 'dead'].includes(message.content.execution_state)) give('stopped');
+      }
+      if (message.msg_type === 'execute_reply') give('finished:' + message.content.status);
+    };
+  });
+}"""
+
+
 def test_a_notebook_over_its_limits_is_stopped_and_nobody_else_is_harmed(hub):
-    """A student's terminal (it opens: the login shell is nologin) exceeds the memory limit: only that process dies."""
+    """A student's notebook allocates twice the memory limit: its kernel is stopped, and only it.
+
+    The student's terminal opens (the login shell is nologin) and runs in the same group as their kernels."""
     people = people_of_the_semester()
     solver, other = people["solver"], people["late"]
     limit = parse_size(LIMITS["memory"])
-    said = in_terminal(solver, f"cat /proc/self/cgroup; python3 -c 'b = bytearray({2 * limit})'; echo rc=$?")
-    assert "rc=137" in said, f"a process over the {LIMITS['memory']} limit was not killed:\n{said}"
+    solver.page.goto(solver.url("lab"))
+    ran = solver.page.evaluate(KERNEL_JS, [solver.url(""), f"b = bytearray({2 * limit})"])
+    assert ran.endswith("stopped"), f"a notebook over the {LIMITS['memory']} limit was not stopped: {ran}"
+    said = in_terminal(solver, "cat /proc/self/cgroup")
     cgroups = Cgroups.find(json.loads((hub.layout.state / "settings.json").read_text())["limits"]["cgroup"])
     user = hub.unix[STATE["good"]]
+    assert f"/{cgroups.memory.name}/{user}" in said, f"the terminal runs outside the user's cgroup:\n{said}"
     if not cgroups.unified:
         assert int((cgroups.memory / user / "memory.limit_in_bytes").read_text()) == limit
         assert int((cgroups.cpu / user / "cpu.cfs_quota_us").read_text()) == round(float(LIMITS["cpus"]) * 100_000)
-    assert f"/{cgroups.memory.name}/{user}" in said, f"the terminal runs outside the user's cgroup:\n{said}"
     assert answers(other) == 200, "another student's server stopped answering"
-    assert answers(solver) == 200, "the student's own server died with the process"
+    assert answers(solver) == 200, "the student's own server died with the notebook"
 
 
 SU_SCRIPT = """
