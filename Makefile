@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
 .PHONY: all system system-test install data release schedule extend demo autograde feedback grades collect-lms handout lab lint test bench bench-grading clean \
-	proxy roster hub report bench-report
+	proxy roster hub report bench-report bench-hub
 
 # The demo round runs in demo/, a course folder of its own (course/commands/demo.py): the instructor's
 # gradebook, submissions, feedback and grade files are never touched, even mid-semester.
@@ -88,8 +88,9 @@ lab: install data
 	$(PY) -m course.commands.lab
 
 # JupyterHub's proxy, the exact npm tree of course/commands/hub/proxy/package-lock.json, in .hub-proxy/.
+# npm comes from `make system`.
 PROXY := .hub-proxy/node_modules/.bin/configurable-http-proxy
-proxy: $(PROXY)
+proxy: system $(PROXY)
 
 $(PROXY): course/commands/hub/proxy/package.json course/commands/hub/proxy/package-lock.json
 	mkdir -p .hub-proxy
@@ -98,14 +99,18 @@ $(PROXY): course/commands/hub/proxy/package.json course/commands/hub/proxy/packa
 	touch $@
 
 # The course on a JupyterHub on this machine, as root (docs/hub.md): `make roster` makes the accounts of
-# roster.csv and an instructor (INSTRUCTOR=instructor) and fills the gradebook; `make hub` serves it on
-# 127.0.0.1:8000 (HUB_IP, HUB_PORT); HUB_HOME (/srv/cnn-course) holds the course copy, exchange and passwords.
+# roster.csv, an instructor (INSTRUCTOR=instructor) and the TAs (GRADERS="ta1 ta2"), locks and archives
+# students who left the roster, and fills the gradebook; `make hub` serves it on 127.0.0.1:8000 (HUB_IP,
+# HUB_PORT), each server limited to HUB_MEMORY (3G) and HUB_CPUS (1; off for none); HUB_HOME (/srv/cnn-course)
+# holds the course copy, exchange and passwords.
 HUB_ARGS = $(if $(HUB_HOME),--home $(HUB_HOME)) $(if $(INSTRUCTOR),--instructor $(INSTRUCTOR))
 roster: install
-	$(PY) -m course.commands.hub.manage roster $(HUB_ARGS) $(if $(ROSTER),--roster $(ROSTER))
+	$(PY) -m course.commands.hub.manage roster $(HUB_ARGS) $(if $(ROSTER),--roster $(ROSTER)) \
+		$(if $(GRADERS),--graders "$(GRADERS)")
 
 hub: install data proxy
-	$(PY) -m course.commands.hub.manage start $(HUB_ARGS) $(if $(HUB_IP),--ip $(HUB_IP)) $(if $(HUB_PORT),--port $(HUB_PORT))
+	$(PY) -m course.commands.hub.manage start $(HUB_ARGS) $(if $(HUB_IP),--ip $(HUB_IP)) $(if $(HUB_PORT),--port $(HUB_PORT)) \
+		$(if $(HUB_MEMORY),--memory $(HUB_MEMORY)) $(if $(HUB_CPUS),--cpus $(HUB_CPUS))
 
 lint: install
 	$(VENV)/bin/ruff check .
@@ -132,6 +137,10 @@ bench: install data
 bench-grading: install data
 	$(PY) -m course.commands.bench_grading $(if $(STUDENTS),--students $(STUDENTS)) \
 		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(ONLY),--only $(ONLY)) $(if $(filter 1 yes true,$(QUICK)),--quick)
+
+# What one student's server costs the hub machine: 06's solution notebook run in full mode in a cgroup (as root).
+bench-hub: install data
+	$(PY) -m course.commands.bench_hub
 
 # The report's similarity threshold on a generated class (recall, false pairs) and its timings at 500 students.
 bench-report: install

@@ -2,7 +2,7 @@
 
 It runs before the venv exists, with the machine's own python3, so it uses
 the standard library only. `python3 -m course.commands.system JOB` where JOB
-is `grade` (what `make all` needs) or `test` (what `make test` needs too).
+is `grade` (what `make all` and `make hub` need) or `test` (what `make test` needs too).
 As root, or with passwordless sudo, it installs what is missing with apt-get;
 otherwise it stops at once and prints the single command that installs it.
 """
@@ -46,6 +46,7 @@ GRADE = (
          _venv_works),
     Need("dataset-fashion-mnist", "Fashion-MNIST for 05 and 06, offline", _fashion_present),
     Need("bubblewrap", "the sandbox that grades student code", lambda: _sandbox_off() or bool(shutil.which("bwrap"))),
+    Need("npm", "configurable-http-proxy, JupyterHub's proxy, for make hub", lambda: bool(shutil.which("npm"))),
 )
 TEST = GRADE + (
     Need("chromium", "the browser tests", lambda: Path("/usr/bin/chromium").exists()),
@@ -54,7 +55,6 @@ TEST = GRADE + (
          lambda: any(Path("/usr/lib/postgresql").glob("*/bin/initdb"))),
     Need("slurm-wlm", "the tests of grading on a Slurm cluster", lambda: bool(shutil.which("slurmctld"))),
     Need("munge", "Slurm's authentication, for the Slurm tests", lambda: bool(shutil.which("munged"))),
-    Need("npm", "configurable-http-proxy for make hub and the hub tests", lambda: bool(shutil.which("npm"))),
 )
 JOBS = {"grade": GRADE, "test": TEST}
 

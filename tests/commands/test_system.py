@@ -38,6 +38,7 @@ def test_grading_needs_no_browser(bare_machine, monkeypatch):
     monkeypatch.setattr(system.os, "geteuid", lambda: 0)
     assert system.main(["grade"]) == 0
     assert "bubblewrap" in installed and not {"chromium", "postgresql", "slurm-wlm"} & installed
+    assert "npm" in installed, "make hub's proxy needs npm, and make system is what its docs say to run"
 
 
 def test_without_root_or_sudo_it_stops_at_once_with_the_one_command(bare_machine, monkeypatch, capsys):

@@ -23,12 +23,14 @@ from pathlib import Path
 
 from course.commands.hub import accounts as hub_accounts
 from course.commands.hub import manage as hub_command
+from course.commands.hub.limits import Cgroups
 from tests.browser.session import CHROMIUM
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts" / "hub"
 STEP_MS = 120_000  # one click's effect, on a slow shared machine
 SPAWN_MS = 240_000  # a user's first page: JupyterHub starts their JupyterLab
 NAMES = ("Ada Solver", "Bob Late")  # roster.csv's names; formgrader shows them as "Solver, Ada"
+LIMITS = {"memory": "1536M", "cpus": "1"}  # each server's, as `make hub HUB_MEMORY=... HUB_CPUS=...` sets them
 
 
 class Unavailable(RuntimeError):
@@ -55,12 +57,16 @@ def free_port() -> int:
 
 
 class CourseHub:
-    """An instructor and two students on a hub of their own, started as `make roster` and `make hub` do."""
+    """An instructor, a TA and two students on a hub of their own, started as `make roster` and `make hub` do.
+
+    The first student's roster id is a student number (digits), so their Unix and hub name is derived
+    from it; `students` are roster ids, `unix` maps them to Unix names."""
 
     def __init__(self):
         prefix = "h" + secrets.token_hex(3)
-        self.group, self.instructor = prefix, f"{prefix}i"
-        self.students = [f"{prefix}a", f"{prefix}b"]
+        self.group, self.instructor, self.grader = prefix, f"{prefix}i", f"{prefix}t"
+        self.students = [f"{secrets.randbelow(10**9):09d}", f"{prefix}b"]
+        self.unix: dict = {}
         self.folder = Path(tempfile.mkdtemp(prefix="course-hub-test-", dir="/tmp"))
         self.folder.chmod(0o755)
         self.layout = hub_command.Layout(self.folder / "hub")
@@ -74,16 +80,22 @@ class CourseHub:
         return [sys.executable, "-m", "course.commands.hub.manage", step, "--home", str(self.layout.home),
                 "--instructor", self.instructor, "--group", self.group, *extra]
 
-    def roster(self) -> subprocess.CompletedProcess:
+    def roster(self, students=None) -> subprocess.CompletedProcess:
+        """`make roster` with these roster ids (all by default), the TA as grader; learns the Unix names."""
         roster = self.folder / "roster.csv"
         roster.write_text("id,name,email\n" + "".join(f"{student},{name},{student}@example.org\n"
-                                                      for student, name in zip(self.students, NAMES)))
-        return subprocess.run(self.command("roster", "--roster", str(roster), "--homes", str(self.folder / "homes")),
-                              capture_output=True, text=True, timeout=300)
+                                                      for student, name in zip(self.students, NAMES)
+                                                      if students is None or student in students))
+        made = subprocess.run(self.command("roster", "--roster", str(roster), "--homes", str(self.folder / "homes"),
+                                           "--graders", self.grader), capture_output=True, text=True, timeout=300)
+        if self.layout.accounts.is_file():
+            self.unix = json.loads(self.layout.accounts.read_text())["ids"]
+        return made
 
     def start(self, timeout: float = 180.0) -> CourseHub:
+        limits = ["--memory", LIMITS["memory"], "--cpus", LIMITS["cpus"]]
         with open(self.log_path, "w") as log:
-            self.process = subprocess.Popen(self.command("start", "--port", str(self.port), "--fast"),
+            self.process = subprocess.Popen(self.command("start", "--port", str(self.port), "--fast", *limits),
                                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                             start_new_session=True)
         deadline = time.monotonic() + timeout
@@ -146,8 +158,13 @@ class CourseHub:
                 pass
 
     def remove(self) -> None:
-        hub_accounts.remove([self.instructor, *self.students], self.group)
-        subprocess.run(["groupdel", self.group], capture_output=True)
+        settings = self.layout.state / "settings.json"
+        if settings.is_file():
+            Cgroups.find(json.loads(settings.read_text())["limits"]["cgroup"]).remove()
+        everyone = [self.instructor, self.grader, *(self.unix.get(s, s) for s in self.students), f"{self.group}c"]
+        hub_accounts.remove(everyone, self.group)
+        for group in (self.group, hub_command.graders_group(self.group)):
+            subprocess.run(["groupdel", group], capture_output=True)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def save_evidence(self, name: str, pages) -> Path:
@@ -162,5 +179,6 @@ class CourseHub:
                 (folder / f"{label}.error.txt").write_text(repr(error))
         if self.log_path.exists():
             shutil.copy2(self.log_path, folder / "hub.log")
-        (folder / "accounts.json").write_text(json.dumps({"instructor": self.instructor, "students": self.students}))
+        (folder / "accounts.json").write_text(json.dumps({"instructor": self.instructor, "grader": self.grader,
+                                                          "students": self.students, "unix": self.unix}))
         return folder

@@ -1,12 +1,14 @@
 """A semester on the course's JupyterHub, in headless Chromium, with real Unix accounts.
 
 One hub for the module, made by the commands behind `make roster` and `make hub` (course.commands.hub)
-with throwaway accounts: an instructor and two students. The instructor releases 01 from formgrader;
-one student fetches, solves (uploads the solved notebook), validates and submits in the Assignments
-panel; the other submits it blank, then resubmits after the due date. The instructor collects,
-autogrades with the course's parallel grader as `make autograde` does, grades a written answer,
+with throwaway accounts: an instructor, a TA and two students, the first with a student number as
+their id. The instructor releases 01 from formgrader; one student fetches, solves (uploads the solved
+notebook), validates and submits in the Assignments panel; the other submits it blank, then resubmits
+after the due date. The instructor collects, autogrades with the course's parallel grader as
+`make autograde` does; the TA grades a written answer in their own formgrader; the instructor
 generates and releases feedback; each student fetches theirs. Afterwards each privacy promise of
-docs/hub.md is checked as the Unix user it protects against, each with a positive control.
+docs/hub.md is checked as the Unix user it protects against, each with a positive control; then the
+class report's service, the servers' limits, the locked Unix logins and a student dropped from the roster.
 
 Run only these: `pytest -m hub` (as root). A failing test saves screenshots, page HTML and the hub's
 log in tests/artifacts/hub/<test>/.
@@ -14,18 +16,24 @@ log in tests/artifacts/hub/<test>/.
 from __future__ import annotations
 
 import datetime
+import json
+import pwd
 import re
+import secrets
+import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from course.commands.hub.limits import Cgroups, parse_size
 from course.grading.semester import pipeline
 from course.grading.semester.submissions import fill, nbgrader_meta, solution_answers
 from tests.browser.session import CHROMIUM_ARGS, launch_chromium, timed_into
-from tests.hub.course_hub import NAMES, SPAWN_MS, STEP_MS, CourseHub, Unavailable, missing
+from tests.hub.course_hub import LIMITS, NAMES, SPAWN_MS, STEP_MS, CourseHub, Unavailable, missing
 
 pytestmark = [pytest.mark.hub]
 
@@ -71,8 +79,8 @@ def browser():
 class Person:
     """One user's browser: their own cookies, logged in on the hub's login page with their Unix password."""
 
-    def __init__(self, browser, hub: CourseHub, user: str):
-        self.hub, self.user = hub, user
+    def __init__(self, browser, hub: CourseHub, user: str, typed: str | None = None):
+        self.hub, self.user, self.typed = hub, user, typed or user
         self.context = browser.new_context()
         self.page = self.context.new_page()
         self.page.set_default_timeout(STEP_MS)
@@ -82,7 +90,7 @@ class Person:
 
     def log_in(self) -> None:
         self.page.goto(f"{self.hub.base}/hub/login")
-        self.page.locator("#username_input").fill(self.user)
+        self.page.locator("#username_input").fill(self.typed)
         self.page.locator("#password_input").fill(self.hub.password(self.user))
         self.page.locator("#login_submit").click()
         self.page.wait_for_url(f"**/user/{self.user}/lab**", timeout=SPAWN_MS)
@@ -184,8 +192,9 @@ def shown(score: float) -> str:
 
 
 def test_a_semester_on_the_hub(hub, browser, tmp_path, request):
-    good, late = hub.students
-    people = {}
+    good, late = hub.students  # roster ids: good's is a student number, so their Unix name differs
+    assert hub.unix[good] != good and hub.unix[late] == late, hub.unix
+    people = STATE.setdefault("people", {})
     try:
         instructor = people["instructor"] = Person(browser, hub, hub.instructor)
         with timed("instructor: log in, generate and release from formgrader"):
@@ -194,7 +203,7 @@ def test_a_semester_on_the_hub(hub, browser, tmp_path, request):
             instructor.formgrader_action("release", "Successfully released")
             assert instructor.formgrader_row().locator("td.status").inner_text().strip() == "released"
 
-        alice = people["solver"] = Person(browser, hub, good)
+        alice = people["solver"] = Person(browser, hub, hub.unix[good], typed=good)  # logs in with the student number
         with timed("student 1: log in, fetch, upload the solution, validate, submit"):
             alice.log_in()
             refused = alice.page.goto(alice.url("formgrader"))
@@ -224,6 +233,8 @@ def test_a_semester_on_the_hub(hub, browser, tmp_path, request):
         with timed("instructor: collect in formgrader"):
             instructor.formgrader_action("collect", "Successfully collected")
             assert instructor.formgrader_row().locator("td.num-submissions").inner_text().strip() == "2"
+            collected = sorted(p.name for p in (hub.layout.course / "submitted").iterdir())
+            assert collected == sorted(hub.students), f"collected under {collected}, not the roster ids"
 
         with timed("instructor: autograde (course.grading.semester.pipeline, as make autograde)"):
             graded = hub.as_user(hub.instructor, sys.executable, "-m", "course.grading.semester.pipeline", "autograde",
@@ -240,10 +251,12 @@ def test_a_semester_on_the_hub(hub, browser, tmp_path, request):
         assert penalties[late] == pytest.approx(expected, abs=1e-9), \
             f"the late resubmission's penalty is {penalties[late]}, the policy gives {expected}"
 
-        with timed("instructor: grade the written answers in formgrader"):
+        grader = people["grader"] = Person(browser, hub, hub.grader)
+        with timed("TA: log in, grade the written answers in their formgrader (the shared course)"):
+            grader.log_in()
             for grade_id, points in written_answers(hub):
                 first, last = NAMES[0].split()
-                grade_in_formgrader(instructor, f"{last}, {first}", grade_id, points)
+                grade_in_formgrader(grader, f"{last}, {first}", grade_id, points)
         scores = {s.student: s for s in pipeline_scores(hub)}
         assert scores[good].manual == scores[good].manual_max > 0 and not scores[good].needs_manual_grade
 
@@ -323,20 +336,26 @@ def test_a_student_reads_nothing_of_the_instructor_or_of_another_student(hub):
         pytest.fail("the semester test did not finish, so there are no submissions or feedback to check")
     from course.paths import PROJECT_ROOT
 
-    good, late = STATE["good"], STATE["late"]
+    good, late = (hub.unix[s] for s in (STATE["good"], STATE["late"]))
     course, exchange = hub.layout.course, hub.layout.exchange / hub_command_course_id()
     ada_home = hub.home(good)
     feedback = sorted((ada_home / MODEL / "feedback").glob(f"*/{MODEL}.html"))
     checks = [  # (what, path, who must be able to read it, who must not)
         ("the course's source notebook", course / "source" / MODEL / f"{MODEL}.ipynb", hub.instructor, late),
         ("the checkout's source notebook", PROJECT_ROOT / "source" / MODEL / f"{MODEL}.ipynb", "root", late),
-        ("the checkout's git history", PROJECT_ROOT / ".git" / "HEAD", "root", late),
+        # In a git worktree .git is a file naming the history's folder elsewhere.
+        ("the checkout's git history", PROJECT_ROOT / ".git" / ("HEAD" if (PROJECT_ROOT / ".git").is_dir() else ""),
+         "root", late),
         ("the gradebook", course / "gradebook.db", hub.instructor, late),
         ("the exchange's inbound drop box (listing)", exchange / "inbound", hub.instructor, late),
-        ("the collected submission", course / "submitted" / good / MODEL / f"{MODEL}.ipynb", hub.instructor, late),
+        ("the drop box, for a TA who collects", exchange / "inbound", hub.grader, late),
+        ("the collected submission", course / "submitted" / STATE["good"] / MODEL / f"{MODEL}.ipynb", hub.instructor,
+         late),
+        ("the gradebook, for a TA", course / "gradebook.db", hub.grader, late),
         ("the student's own copy", ada_home / MODEL / f"{MODEL}.ipynb", good, late),
         ("the exchange's feedback folder (listing)", exchange / "feedback", hub.instructor, late),
-        ("the generated feedback", course / "feedback" / good / MODEL / f"{MODEL}.html", hub.instructor, late),
+        ("the generated feedback", course / "feedback" / STATE["good"] / MODEL / f"{MODEL}.html", hub.instructor,
+         late),
         ("the fetched feedback", feedback[-1] if feedback else ada_home / "missing", good, late),
         ("the other student's fetched feedback", next(iter(sorted((hub.home(late) / MODEL / "feedback").glob(
             f"*/{MODEL}.html"))), hub.home(late) / "missing"), late, good),
@@ -357,3 +376,182 @@ def hub_command_course_id() -> str:
     from course.commands.hub import manage as hub_command
 
     return hub_command.course_id()
+
+
+def people_of_the_semester() -> dict:
+    if not STATE.get("good"):
+        pytest.fail("the semester test did not finish, so its people are not logged in")
+    return STATE["people"]
+
+
+TERMINAL_JS = """async ([base, command]) => {
+  const xsrf = decodeURIComponent((document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '');
+  const made = await fetch(base + 'api/terminals', {method: 'POST', headers: {'X-XSRFToken': xsrf}});
+  if (!made.ok) return 'HTTP ' + made.status;
+  const name = (await made.json()).name;
+  const socket = new WebSocket(base.replace(/^http/, 'ws') + 'terminals/websocket/' + name);
+  return await new Promise(resolve => {
+    let out = '';
+    const give = () => { socket.close(); resolve(out); };
+    setTimeout(give, 150000);
+    socket.onopen = () => socket.send(JSON.stringify(['stdin', command + '; echo @@""done\\r']));
+    socket.onmessage = event => {
+      const [kind, text] = JSON.parse(event.data);
+      if (kind === 'stdout') { out += text; if (out.includes('@@done')) give(); }
+    };
+    socket.onerror = () => { out += ' (websocket error)'; give(); };
+  });
+}"""
+
+
+def in_terminal(person: Person, command: str) -> str:
+    """What `command` prints in a new terminal of the person's JupyterLab (the REST API and websocket the Terminal uses)."""
+    person.page.goto(person.url("lab"))
+    return person.page.evaluate(TERMINAL_JS, [person.url(""), command])
+
+
+def answers(person: Person) -> int:
+    """The HTTP status of the person's own server's API, asked from their browser."""
+    return person.page.request.get(person.url("api/status")).status
+
+
+def test_the_class_report_is_for_the_instructor_and_the_ta_only(hub):
+    """The hub's Services menu links the report for the instructor and the TA; a student gets 403 and no file."""
+    people = people_of_the_semester()
+    made = hub.as_user(hub.instructor, sys.executable, "-m", "course.commands.report", "--root", str(hub.layout.course),
+                       "--no-similarity", cwd=hub.layout.course, timeout=300)
+    assert made.returncode == 0, f"make report failed:\n{made.stdout}\n{made.stderr}"
+    index = hub.layout.course / "reports" / "index.html"
+    address = f"{hub.base}/services/class-report/"
+    for who in ("instructor", "grader"):
+        page = people[who].page
+        page.goto(f"{hub.base}/hub/home")
+        assert page.locator("a[href*='services/class-report']").count() == 1, f"{who}: no link in the Services menu"
+        shown = page.goto(address)
+        assert shown.status == 200 and MODEL in page.content(), f"{who}: the report service answered {shown.status}"
+    student = people["late"].page
+    student.goto(f"{hub.base}/hub/home")
+    assert student.locator("a[href*='services/class-report']").count() == 0, "a student's menu links the report"
+    refused = student.goto(address)
+    assert refused.status == 403 and MODEL not in student.content(), f"a student got the report: HTTP {refused.status}"
+    assert hub.can_read(hub.instructor, index) and not hub.can_read(STATE["late"], index), \
+        "the report's file must open for the instructor and stay closed to a student account"
+
+
+KERNEL_JS = """async ([base, code]) => {
+  const xsrf = decodeURIComponent((document.cookie.match(/(?:^|; )_xsrf=([^;]*)/) || [])[1] || '');
+  const made = await fetch(base + 'api/kernels', {method: 'POST', body: JSON.stringify({name: 'python3'}),
+                                                  headers: {'X-XSRFToken': xsrf, 'Content-Type': 'application/json'}});
+  if (!made.ok) return 'HTTP ' + made.status;
+  const kernel = (await made.json()).id, session = 'limits-' + Date.now();
+  const socket = new WebSocket(base.replace(/^http/, 'ws') + 'api/kernels/' + kernel + '/channels?session_id=' + session);
+  return await new Promise(resolve => {
+    const states = [];
+    const give = last => { socket.close(); resolve(states.concat([last]).join(' ')); };
+    setTimeout(() => give('timeout'), 150000);
+    socket.onopen = () => socket.send(JSON.stringify({
+      header: {msg_id: session + '-1', msg_type: 'execute_request', username: '', session: session,
+               date: new Date().toISOString(), version: '5.3'},
+      parent_header: {}, metadata: {}, channel: 'shell', buffers: [],
+      content: {code: code, silent: false, store_history: false, user_expressions: {}, allow_stdin: false,
+                stop_on_error: true}}));
+    socket.onmessage = event => {
+      const message = JSON.parse(event.data);
+      if (message.msg_type === 'status') {
+        states.push(message.content.execution_state);
+        if (['restarting', 'autorestarting', 'dead'].includes(message.content.execution_state)) give('stopped');
+      }
+      if (message.msg_type === 'execute_reply') give('finished:' + message.content.status);
+    };
+  });
+}"""
+
+
+def test_a_notebook_over_its_limits_is_stopped_and_nobody_else_is_harmed(hub):
+    """A student's notebook allocates twice the memory limit: its kernel is stopped, and only it.
+
+    The student's terminal opens (the login shell is nologin) and runs in the same group as their kernels."""
+    people = people_of_the_semester()
+    solver, other = people["solver"], people["late"]
+    limit = parse_size(LIMITS["memory"])
+    solver.page.goto(solver.url("lab"))
+    ran = solver.page.evaluate(KERNEL_JS, [solver.url(""), f"b = bytearray({2 * limit})"])
+    assert ran.endswith("stopped"), f"a notebook over the {LIMITS['memory']} limit was not stopped: {ran}"
+    said = in_terminal(solver, "cat /proc/self/cgroup")
+    cgroups = Cgroups.find(json.loads((hub.layout.state / "settings.json").read_text())["limits"]["cgroup"])
+    user = hub.unix[STATE["good"]]
+    assert f"/{cgroups.memory.name}/{user}" in said, f"the terminal runs outside the user's cgroup:\n{said}"
+    if not cgroups.unified:
+        assert int((cgroups.memory / user / "memory.limit_in_bytes").read_text()) == limit
+        assert int((cgroups.cpu / user / "cpu.cfs_quota_us").read_text()) == round(float(LIMITS["cpus"]) * 100_000)
+    assert answers(other) == 200, "another student's server stopped answering"
+    assert answers(solver) == 200, "the student's own server died with the notebook"
+
+
+SU_SCRIPT = """
+import os, pty, sys, time
+target, password = sys.argv[1], sys.argv[2]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp("su", ["su", target, "-c", "echo logged-in-as-$(id -un)"])
+out, deadline, sent = b"", time.time() + 30, False
+while time.time() < deadline:
+    try:
+        chunk = os.read(fd, 1024)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+    if not sent and b"assword" in out:
+        os.write(fd, password.encode() + b"\\n")
+        sent = True
+print(out.decode(errors="replace"))
+"""
+
+
+def su_as(hub: CourseHub, user: str, target: str, password: str) -> str:
+    """What `su target` prints for a non-root user typing `password` at su's prompt (in a pseudo-terminal)."""
+    return hub.as_user(user, sys.executable, "-c", SU_SCRIPT, target, password, cwd=Path("/")).stdout
+
+
+def test_a_hub_password_opens_the_hub_and_not_the_machine(hub):
+    """`su` to a student with their hub password fails; the same su to an account with a Unix password works."""
+    people_of_the_semester()
+    student, other = hub.unix[STATE["good"]], STATE["late"]
+    control, password = f"{hub.group}c", "control-" + secrets.token_hex(4)
+    subprocess.run(["useradd", "--no-create-home", "--shell", "/bin/sh", "--groups", hub.group, control], check=True)
+    subprocess.run(["chpasswd"], input=f"{control}:{password}\n", text=True, check=True)
+    assert f"logged-in-as-{control}" in su_as(hub, other, control, password), "su itself does not work here"
+    said = su_as(hub, other, student, hub.password(student))
+    assert f"logged-in-as-{student}" not in said and "failure" in said.lower(), f"su with the hub password: {said}"
+    entry = pwd.getpwnam(student)
+    assert entry.pw_shell.endswith("nologin"), entry.pw_shell
+
+
+def test_a_dropped_student_is_locked_out_and_archived_and_their_grades_stay(hub, browser):
+    """`make roster` without a student: account locked, hub login refused, home archived, submissions kept."""
+    people_of_the_semester()
+    dropped = STATE["late"]
+    notebook = hub.home(dropped) / MODEL / f"{MODEL}.ipynb"
+    assert notebook.is_file()
+    made = hub.roster(students=[STATE["good"]])
+    assert made.returncode == 0, f"`hub roster` failed:\n{made.stdout}{made.stderr}"
+    archives = list(hub.layout.archive.glob(f"{dropped}-*.tar.gz"))
+    assert len(archives) == 1 and archives[0].name in made.stdout, made.stdout
+    with tarfile.open(archives[0]) as archive:
+        assert f"{dropped}/{MODEL}/{MODEL}.ipynb" in archive.getnames()
+    assert not notebook.exists()
+    status = subprocess.run(["passwd", "--status", dropped], capture_output=True, text=True).stdout.split()
+    assert status[1] == "L", f"the account is not locked: {status}"
+    assert dropped not in json.loads(hub.layout.accounts.read_text())["students"]
+    assert (hub.layout.course / "submitted" / dropped / MODEL / f"{MODEL}.ipynb").is_file()
+    assert dropped in late_penalties(hub) and late_penalties(hub)[dropped] > 0, "the gradebook lost the submission"
+    again = Person(browser, hub, dropped)
+    again.page.goto(f"{hub.base}/hub/login")
+    again.page.locator("#username_input").fill(dropped)
+    again.page.locator("#password_input").fill(hub.password(dropped))
+    again.page.locator("#login_submit").click()
+    again.page.wait_for_load_state()
+    assert "/hub/login" in again.page.url and "Invalid" in again.page.content(), again.page.url
+    again.context.close()
