@@ -9,6 +9,8 @@ import json
 import os
 from pathlib import Path
 
+from course.commands.hub import grading_service
+
 c = get_config()  # noqa: F821 (JupyterHub provides it)
 hub = json.loads(Path(os.environ["COURSE_HUB_SETTINGS"]).read_text())
 state = Path(hub["state"])
@@ -49,3 +51,7 @@ def by_role(spawner):
 
 
 c.Spawner.pre_spawn_hook = by_role
+
+# Feedback on submit: the grading service, run as the instructor, at /services/grading/ (docs/hub.md).
+c.JupyterHub.services.append(grading_service.hub_service(hub))
+c.JupyterHub.load_roles.append(grading_service.hub_role(hub))
