@@ -189,3 +189,33 @@ def test_the_service_grades_nobody_elses_work_and_reads_nothing_outside_the_subm
     assert forged.split("+")[2] == forged_state[0]["submission"]
     assert linked.split("+")[2] == refused[0]["submission"]
     assert not (hub.layout.course / "submitted" / bob).exists(), "a refused submission was collected"
+
+
+def test_student_code_runs_only_in_the_sandbox(hub, tmp_path):
+    """Bob's answer also tries to leave files on the machine; it runs (its points prove it), the files do not appear."""
+    bob = hub.students[1]
+    markers = [Path(f"/tmp/on-submit-escaped-{secrets.token_hex(4)}"), hub.layout.course / "escaped"]
+    answers = solution_answers(hub.layout.course / "source" / MODEL / f"{MODEL}.ipynb")
+    attempt = "".join(f"try:\n    open({str(m)!r}, 'w').write('out')\nexcept OSError:\n    pass\n" for m in markers)
+    written = fill(hub.layout.course / "release" / MODEL / f"{MODEL}.ipynb", {"by_hand": attempt + answers["by_hand"]},
+                   tmp_path / f"{MODEL}.ipynb")
+    target = hub.home(bob) / MODEL / f"{MODEL}.ipynb"
+    shutil.copy(written, target)
+    shutil.chown(target, bob, bob)
+    student_nbgrader(hub, bob, "submit", MODEL)
+    states = wait_for(Browser(hub, bob), lambda s: any(x["state"] == "graded" for x in s), "bob's work was not graded")
+    exercises = {e["exercise"]: e for e in next(x for x in states if x["state"] == "graded")["exercises"]}
+    assert exercises["test_by_hand"]["score"] == exercises["test_by_hand"]["max"], "the answer cell did not run"
+    assert [m for m in markers if m.exists()] == [], "a submission wrote outside the sandbox"
+
+
+def test_after_the_due_date_the_hidden_tests_are_released(hub):
+    ada = hub.students[0]
+    due = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)
+    done = hub.nbgrader("db", "assignment", "add", MODEL, f"--duedate={due:%Y-%m-%d %H:%M:%S} UTC")
+    assert done.returncode == 0, done.stderr
+    wait_for(Browser(hub, ada), lambda s: s and not s[-1].get("hidden_tests_withheld", True),
+             "the full feedback was not released after the due date", timeout=60)
+    student_nbgrader(hub, ada, "fetch_feedback", MODEL)
+    fetched = sorted((hub.home(ada) / MODEL / "feedback").glob(f"*/{MODEL}.html"))
+    assert "BEGIN HIDDEN TESTS" in re.sub("<[^>]+>", "", fetched[-1].read_text())

@@ -202,3 +202,22 @@ def test_killed_mid_grade_and_restarted_it_grades_everything_once(course):
     assert lines.count(f"start {first}") == 2, "the interrupted grade was not taken up again"
     assert all(lines.count(f"start {name}") == 1 for name in arrived)
     assert {r.name: r.tries for r in queue.rows()}[first] == 2
+
+
+def test_the_page_says_when_a_held_submission_will_be_graded_and_what_waits_for_a_person(tmp_path):
+    from course.commands.hub import grading_service
+
+    queue = Queue(tmp_path / "q.sqlite")
+    queue.add([entry("s1", "01", 1), entry("s1", "02", 2)], now=0.0)
+    queue.start([entry("s1", "01", 1).name])
+    queue.finish(entry("s1", "01", 1).name, "graded", scores=[
+        {"exercise": "test_a", "score": 1.0, "max": 2.0, "waits": False},
+        {"exercise": "essay", "score": None, "max": 1.0, "waits": True}], withheld=True)
+    with queue._db() as db:
+        db.execute("UPDATE submissions SET state = 'held', not_before = ? WHERE name = ?",
+                   (1_800_000_000.0, entry("s1", "02", 2).name))
+    states = [grading_service.describe(r, queue.position(r.name)) for r in queue.rows(student="s1")]
+    html = grading_service.page("s1", states, "/services/grading/")
+    assert "held until 2027-01-15 08:00 UTC" in html
+    assert "test_a</td><td>1 / 2" in html and "essay</td><td>waits for a person" in html
+    assert "withheld until the due date" in html and "/services/grading/feedback/01" in html
