@@ -27,24 +27,28 @@ GRADED_WITHIN = 240  # s: the service's Dask workers may still be starting on a 
 
 
 @pytest.fixture(scope="module")
-def hub():
-    why = missing()
-    if why:
-        pytest.skip(str(Unavailable(why)))
+def submit_hub():
+    if missing():
+        pytest.skip(str(Unavailable(missing())))
     course_hub = CourseHub()
     try:
-        made = course_hub.roster()
-        assert made.returncode == 0, f"`hub roster` failed:\n{made.stdout}{made.stderr}"
-        course_hub.start()
-        course_hub.course_id = _course_id(course_hub)
-        exchange = f"--Exchange.root={course_hub.layout.exchange}"
-        for step in (("generate_assignment", MODEL, "--force"), ("release_assignment", MODEL, exchange)):
-            done = course_hub.nbgrader(*step)
-            assert done.returncode == 0, f"nbgrader {step[0]}: {done.stdout}{done.stderr}"
-        yield course_hub
+        yield released(course_hub)
     finally:
         course_hub.stop()
         course_hub.remove()
+
+
+def released(course_hub: CourseHub) -> CourseHub:
+    """`make roster`, `make hub`, then the instructor generates and releases 01 with nbgrader's commands."""
+    made = course_hub.roster()
+    assert made.returncode == 0, f"`hub roster` failed:\n{made.stdout}{made.stderr}"
+    course_hub.start()
+    course_hub.course_id = _course_id(course_hub)
+    for step in (("generate_assignment", MODEL, "--force"),
+                 ("release_assignment", MODEL, f"--Exchange.root={course_hub.layout.exchange}")):
+        done = course_hub.nbgrader(*step)
+        assert done.returncode == 0, f"nbgrader {step[0]}: {done.stdout}{done.stderr}"
+    return course_hub
 
 
 def _course_id(hub: CourseHub) -> str:
@@ -104,11 +108,11 @@ def wait_for(browser: Browser, done, what: str, timeout: float = GRADED_WITHIN) 
     raise AssertionError(f"{what} within {timeout} s; {browser.user} sees {states}\n{browser.hub.log_tail(40)}")
 
 
-def test_a_submission_is_graded_and_its_feedback_released_to_its_student_only(hub, tmp_path):
-    ada, bob = hub.students
+def test_a_submission_is_graded_and_its_feedback_released_to_its_student_only(submit_hub, tmp_path):
+    ada, bob = submit_hub.students
     started = time.monotonic()
-    hand_in(hub, ada, ("by_hand", "averaging_kernel"), tmp_path)
-    mine = Browser(hub, ada)
+    hand_in(submit_hub, ada, ("by_hand", "averaging_kernel"), tmp_path)
+    mine = Browser(submit_hub, ada)
     states = wait_for(mine, lambda s: s and s[-1]["state"] in ("graded", "failed", "refused"), "no verdict")
     print(f"\nsubmit to released feedback: {time.monotonic() - started:.1f} s")
     verdict = states[-1]
@@ -122,8 +126,8 @@ def test_a_submission_is_graded_and_its_feedback_released_to_its_student_only(hu
     assert "waits for a person" in page and "test_by_hand" in page and "withheld until the due date" in page
 
     # The student's own Fetch Feedback brings it, hidden tests withheld and the points shown.
-    student_nbgrader(hub, ada, "fetch_feedback", MODEL)
-    fetched = sorted((hub.home(ada) / MODEL / "feedback").glob(f"*/{MODEL}.html"))
+    student_nbgrader(submit_hub, ada, "fetch_feedback", MODEL)
+    fetched = sorted((submit_hub.home(ada) / MODEL / "feedback").glob(f"*/{MODEL}.html"))
     assert fetched, "fetch_feedback found nothing the service released"
     text = re.sub("<[^>]+>", "", fetched[-1].read_text())
     assert "BEGIN HIDDEN TESTS" not in text and "hidden tests withheld" in text
@@ -131,30 +135,30 @@ def test_a_submission_is_graded_and_its_feedback_released_to_its_student_only(hu
     assert mine.get(f"feedback/{MODEL}").status_code == 200
 
     # The other student sees nothing of it: not on the page, not its feedback, not by fetching.
-    theirs = Browser(hub, bob)
+    theirs = Browser(submit_hub, bob)
     assert theirs.states() == [], "another student's submission shows on bob's page"
     assert theirs.get(f"feedback/{MODEL}").status_code == 404
     assert ada not in theirs.get("").text
-    student_nbgrader(hub, bob, "fetch_assignment", MODEL)
-    student_nbgrader(hub, bob, "fetch_feedback", MODEL)
-    assert not list((hub.home(bob) / MODEL).glob("feedback/*/*.html")), "bob fetched feedback he never earned"
+    student_nbgrader(submit_hub, bob, "fetch_assignment", MODEL)
+    student_nbgrader(submit_hub, bob, "fetch_feedback", MODEL)
+    assert not list((submit_hub.home(bob) / MODEL).glob("feedback/*/*.html")), "bob fetched feedback he never earned"
 
 
-def test_the_instructors_own_collect_and_autograde_agree_and_skip_it(hub):
-    if not (hub.layout.course / "submitted").exists():
+def test_the_instructors_own_collect_and_autograde_agree_and_skip_it(submit_hub):
+    if not (submit_hub.layout.course / "submitted").exists():
         pytest.fail("the first test graded nothing")
-    ada = hub.students[0]
+    ada = submit_hub.students[0]
     from course.grading.semester import pipeline
 
-    before = pipeline.cell_scores(hub.layout.course, MODEL, ada)
-    collected = hub.nbgrader("collect", "--update", MODEL, f"--Exchange.root={hub.layout.exchange}")
+    before = pipeline.cell_scores(submit_hub.layout.course, MODEL, ada)
+    collected = submit_hub.nbgrader("collect", "--update", MODEL, f"--Exchange.root={submit_hub.layout.exchange}")
     assert collected.returncode == 0, collected.stderr
     assert "No newer submission" in collected.stdout + collected.stderr
-    graded = hub.as_user(hub.instructor, sys.executable, "-m", "course.grading.semester.pipeline", "autograde",
-                         "--root", str(hub.layout.course), "--assignment", MODEL, cwd=hub.layout.course, timeout=600)
+    graded = submit_hub.as_user(submit_hub.instructor, sys.executable, "-m", "course.grading.semester.pipeline", "autograde",
+                         "--root", str(submit_hub.layout.course), "--assignment", MODEL, cwd=submit_hub.layout.course, timeout=600)
     assert graded.returncode == 0, graded.stdout + graded.stderr
     assert re.search(r"graded 0, skipped 1 \(unchanged\)", graded.stdout), graded.stdout
-    assert pipeline.cell_scores(hub.layout.course, MODEL, ada) == before
+    assert pipeline.cell_scores(submit_hub.layout.course, MODEL, ada) == before
 
 
 def forge(hub: CourseHub, user: str, named: str, files: dict) -> str:
@@ -170,14 +174,14 @@ def forge(hub: CourseHub, user: str, named: str, files: dict) -> str:
     return name
 
 
-def test_the_service_grades_nobody_elses_work_and_reads_nothing_outside_the_submission(hub):
-    ada, bob = hub.students
-    own = hub.home(bob) / MODEL / f"{MODEL}.ipynb"
-    secret = hub.layout.course / "source" / MODEL / f"{MODEL}.ipynb"
-    assert not hub.can_read(bob, secret) and hub.can_read(hub.instructor, secret)
-    forged = forge(hub, bob, ada, {f"{MODEL}.ipynb": ("copy", own)})
-    linked = forge(hub, bob, bob, {f"{MODEL}.ipynb": ("link", secret)})
-    mine, theirs = Browser(hub, ada), Browser(hub, bob)
+def test_the_service_grades_nobody_elses_work_and_reads_nothing_outside_the_submission(submit_hub):
+    ada, bob = submit_hub.students
+    own = submit_hub.home(bob) / MODEL / f"{MODEL}.ipynb"
+    secret = submit_hub.layout.course / "source" / MODEL / f"{MODEL}.ipynb"
+    assert not submit_hub.can_read(bob, secret) and submit_hub.can_read(submit_hub.instructor, secret)
+    forged = forge(submit_hub, bob, ada, {f"{MODEL}.ipynb": ("copy", own)})
+    linked = forge(submit_hub, bob, bob, {f"{MODEL}.ipynb": ("link", secret)})
+    mine, theirs = Browser(submit_hub, ada), Browser(submit_hub, bob)
     states = wait_for(theirs, lambda s: any(x["state"] == "refused" for x in s), "the link was not refused")
     refused = [x for x in states if x["state"] == "refused"]
     assert len(refused) == 1 and "is a link" in refused[0]["reason"], states
@@ -188,34 +192,34 @@ def test_the_service_grades_nobody_elses_work_and_reads_nothing_outside_the_subm
     assert len(forged_state) == 1 and f"handed in by {bob}" in forged_state[0]["reason"], names
     assert forged.split("+")[2] == forged_state[0]["submission"]
     assert linked.split("+")[2] == refused[0]["submission"]
-    assert not (hub.layout.course / "submitted" / bob).exists(), "a refused submission was collected"
+    assert not (submit_hub.layout.course / "submitted" / bob).exists(), "a refused submission was collected"
 
 
-def test_student_code_runs_only_in_the_sandbox(hub, tmp_path):
+def test_student_code_runs_only_in_the_sandbox(submit_hub, tmp_path):
     """Bob's answer also tries to leave files on the machine; it runs (its points prove it), the files do not appear."""
-    bob = hub.students[1]
-    markers = [Path(f"/tmp/on-submit-escaped-{secrets.token_hex(4)}"), hub.layout.course / "escaped"]
-    answers = solution_answers(hub.layout.course / "source" / MODEL / f"{MODEL}.ipynb")
+    bob = submit_hub.students[1]
+    markers = [Path(f"/tmp/on-submit-escaped-{secrets.token_hex(4)}"), submit_hub.layout.course / "escaped"]
+    answers = solution_answers(submit_hub.layout.course / "source" / MODEL / f"{MODEL}.ipynb")
     attempt = "".join(f"try:\n    open({str(m)!r}, 'w').write('out')\nexcept OSError:\n    pass\n" for m in markers)
-    written = fill(hub.layout.course / "release" / MODEL / f"{MODEL}.ipynb", {"by_hand": attempt + answers["by_hand"]},
+    written = fill(submit_hub.layout.course / "release" / MODEL / f"{MODEL}.ipynb", {"by_hand": attempt + answers["by_hand"]},
                    tmp_path / f"{MODEL}.ipynb")
-    target = hub.home(bob) / MODEL / f"{MODEL}.ipynb"
+    target = submit_hub.home(bob) / MODEL / f"{MODEL}.ipynb"
     shutil.copy(written, target)
     shutil.chown(target, bob, bob)
-    student_nbgrader(hub, bob, "submit", MODEL)
-    states = wait_for(Browser(hub, bob), lambda s: any(x["state"] == "graded" for x in s), "bob's work was not graded")
+    student_nbgrader(submit_hub, bob, "submit", MODEL)
+    states = wait_for(Browser(submit_hub, bob), lambda s: any(x["state"] == "graded" for x in s), "bob's work was not graded")
     exercises = {e["exercise"]: e for e in next(x for x in states if x["state"] == "graded")["exercises"]}
     assert exercises["test_by_hand"]["score"] == exercises["test_by_hand"]["max"], "the answer cell did not run"
     assert [m for m in markers if m.exists()] == [], "a submission wrote outside the sandbox"
 
 
-def test_after_the_due_date_the_hidden_tests_are_released(hub):
-    ada = hub.students[0]
+def test_after_the_due_date_the_hidden_tests_are_released(submit_hub):
+    ada = submit_hub.students[0]
     due = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)
-    done = hub.nbgrader("db", "assignment", "add", MODEL, f"--duedate={due:%Y-%m-%d %H:%M:%S} UTC")
+    done = submit_hub.nbgrader("db", "assignment", "add", MODEL, f"--duedate={due:%Y-%m-%d %H:%M:%S} UTC")
     assert done.returncode == 0, done.stderr
-    wait_for(Browser(hub, ada), lambda s: s and not s[-1].get("hidden_tests_withheld", True),
+    wait_for(Browser(submit_hub, ada), lambda s: any(x["state"] == "graded" and not x["hidden_tests_withheld"] for x in s),
              "the full feedback was not released after the due date", timeout=60)
-    student_nbgrader(hub, ada, "fetch_feedback", MODEL)
-    fetched = sorted((hub.home(ada) / MODEL / "feedback").glob(f"*/{MODEL}.html"))
+    student_nbgrader(submit_hub, ada, "fetch_feedback", MODEL)
+    fetched = sorted((submit_hub.home(ada) / MODEL / "feedback").glob(f"*/{MODEL}.html"))
     assert "BEGIN HIDDEN TESTS" in re.sub("<[^>]+>", "", fetched[-1].read_text())

@@ -140,7 +140,7 @@ def run_service(course: str, exchange: str, log: str, stall: str) -> None:
 
 
 @pytest.fixture
-def course(tmp_path):
+def queue_course(tmp_path):
     from nbgrader.api import Gradebook
 
     from course.grading.engine import database
@@ -178,7 +178,8 @@ def wait(condition, what: str, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
-def test_killed_mid_grade_and_restarted_it_grades_everything_once(course):
+def test_killed_mid_grade_and_restarted_it_grades_everything_once(queue_course):
+    course = queue_course
     exchange, log, stall = course.parent / "exchange", course.parent / "log.txt", course.parent / "stall"
     log.touch()
     stall.touch()
