@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from course.grading.semester.submissions import fill, solution_answers
-from tests.hub.course_hub import CourseHub, Unavailable, missing
+from tests.browser.session import launch_chromium
+from tests.hub.course_hub import STEP_MS, CourseHub, Unavailable, missing
 
 pytestmark = [pytest.mark.hub]
 
@@ -142,6 +143,33 @@ def test_a_submission_is_graded_and_its_feedback_released_to_its_student_only(su
     student_nbgrader(submit_hub, bob, "fetch_assignment", MODEL)
     student_nbgrader(submit_hub, bob, "fetch_feedback", MODEL)
     assert not list((submit_hub.home(bob) / MODEL).glob("feedback/*/*.html")), "bob fetched feedback he never earned"
+
+
+def test_in_chromium_the_student_sees_her_points_and_feedback_without_any_instructor_step(submit_hub):
+    """The page as a student opens it: log in on the hub's form, straight on to the service (no server spawned)."""
+    from playwright.sync_api import sync_playwright
+
+    ada = submit_hub.students[0]
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            page = chromium.new_page()
+            page.set_default_timeout(STEP_MS)
+            page.goto(f"{submit_hub.base}/hub/login?next=%2Fservices%2Fgrading%2F")
+            page.locator("#username_input").fill(ada)
+            page.locator("#password_input").fill(submit_hub.password(ada))
+            page.locator("#login_submit").click()
+            page.wait_for_url("**/services/grading/")
+            text = page.locator("body").inner_text()
+            assert f"Submissions of {ada}" in text and "graded" in text
+            assert re.search(r"test_by_hand\s+1 / 1", text) and re.search(r"averaging_kernel\s+waits for a person", text)
+            page.get_by_role("link", name="Feedback").click()
+            page.wait_for_url(f"**/feedback/{MODEL}")
+            feedback = page.locator("body").inner_text()
+            assert "test_by_hand" in feedback and "hidden tests withheld" in feedback
+            assert "BEGIN HIDDEN TESTS" not in feedback
+        finally:
+            chromium.close()
 
 
 def test_the_instructors_own_collect_and_autograde_agree_and_skip_it(submit_hub):

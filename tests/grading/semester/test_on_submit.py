@@ -222,3 +222,23 @@ def test_the_page_says_when_a_held_submission_will_be_graded_and_what_waits_for_
     assert "held until 2027-01-15 08:00 UTC" in html
     assert "test_a</td><td>1 / 2" in html and "essay</td><td>waits for a person" in html
     assert "withheld until the due date" in html and "/services/grading/feedback/01" in html
+
+
+def test_a_grade_that_raises_is_retried_then_failed_with_the_reason(queue_course):
+    from course.grading.semester.on_submit.grader import TRIES, Grader
+
+    calls = []
+
+    def broken(assignment, rows):
+        calls.append(assignment)
+        raise OSError("the gradebook is on a full disk")
+
+    name = submit(queue_course.parent / "exchange", ASSIGNMENTS[0])
+    grader = Grader(queue_course, queue_course.parent / "exchange", "test-course", grade=broken, say=lambda line: None)
+    grader.round()
+    assert grader.queue.rows()[0].state == "queued", "one error must not fail a submission"
+    for _ in range(TRIES - 1):
+        grader.round()
+    row = grader.queue.rows()[0]
+    assert (row.name, row.state, row.tries, len(calls)) == (name, "failed", TRIES, TRIES)
+    assert "full disk" in row.reason

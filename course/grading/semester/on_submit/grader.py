@@ -21,6 +21,8 @@ from . import inbound, policy
 from .queue import Queue, Row
 
 QUEUE_FILE = Path("on_submit") / "queue.sqlite"
+TRIES = 3  # a submission whose grading raised this often is marked failed, with the error
+DUE_CHECK_S = 10.0  # how often graded submissions are checked for a due date that has passed
 
 
 class Grader:
@@ -37,6 +39,7 @@ class Grader:
         self.queue = Queue(self.root / QUEUE_FILE)
         self.grade = grade or self.grade_on_engine
         self._api = None
+        self._due_checked = float("-inf")
         for name in self.queue.recover():
             say(f"{name}: was being graded when the service stopped; queued again")
 
@@ -65,11 +68,19 @@ class Grader:
         for assignment in dict.fromkeys(r.assignment for r in ready):
             rows = [r for r in ready if r.assignment == assignment]
             self.queue.start([r.name for r in rows], now)
-            for name, (state, reason, scores, withheld) in self.grade(assignment, rows).items():
+            try:
+                results = self.grade(assignment, rows)
+            except Exception as error:  # noqa: BLE001 (the queue must not stall: retried, then failed with the reason)
+                self.say(f"grading {assignment} failed: {type(error).__name__}: {error}")
+                self.queue.retry([r.name for r in rows], f"{type(error).__name__}: {error}", TRIES)
+                continue
+            for name, (state, reason, scores, withheld) in results.items():
                 self.queue.finish(name, state, reason, scores, withheld)
                 graded += state == "graded"
                 self.say(f"{name}: {state}{f' ({reason})' if reason else ''}")
-        self.release_due()
+        if time.monotonic() - self._due_checked > DUE_CHECK_S:
+            self._due_checked = time.monotonic()
+            self.release_due()
         return graded
 
     def refusal(self, row: Row) -> str | None:

@@ -132,6 +132,12 @@ class Queue:
                        "WHERE name = ?", (state, reason, json.dumps(scores) if scores is not None else None,
                                           int(withheld), now, name))
 
+    def retry(self, names: list[str], reason: str, tries: int) -> None:
+        """Back to the queue after an error, or failed with it once `tries` attempts have raised."""
+        with self._db() as db:
+            db.executemany("UPDATE submissions SET state = CASE WHEN tries >= ? THEN 'failed' ELSE 'queued' END, "
+                           "reason = ? WHERE name = ?", [(tries, reason, n) for n in names])
+
     def unwithhold(self, name: str) -> None:
         with self._db() as db:
             db.execute("UPDATE submissions SET withheld = 0 WHERE name = ?", (name,))
