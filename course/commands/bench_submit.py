@@ -118,7 +118,6 @@ def main(argv=None) -> int:
         print(f"setting up {args.students + 1} accounts and {args.assignment}...", flush=True)
         bench.set_up()
         grader = Grader(bench.course, bench.exchange, COURSE_ID, say=lambda line: None)
-        grader.limits.per_hour = 10**6
         grader.warm()
         idle, *burst = bench.users
         bench.submit(idle)

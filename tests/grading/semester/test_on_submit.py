@@ -242,3 +242,19 @@ def test_a_grade_that_raises_is_retried_then_failed_with_the_reason(queue_course
     row = grader.queue.rows()[0]
     assert (row.name, row.state, row.tries, len(calls)) == (name, "failed", TRIES, TRIES)
     assert "full disk" in row.reason
+
+
+def test_a_link_slipped_in_after_the_check_is_refused_at_the_copy(tmp_path):
+    from course.grading.semester.on_submit.grader import collect
+
+    source = tmp_path / "inbound" / f"{ME}+01+2026-01-01 10:00:00.000000 UTC+abc"
+    source.mkdir(parents=True)
+    (source / "timestamp.txt").write_text("2026-01-01 10:00:00.000000 UTC")
+    (source / "01.ipynb").symlink_to(ROOT / "nbgrader_config.py")
+    with pytest.raises(inbound.Refused, match="01.ipynb is a link"):
+        collect(source, tmp_path / "submitted" / ME / "01", [], ME, 10**6)
+    assert not (tmp_path / "submitted" / ME / "01").exists()
+    (source / "01.ipynb").unlink()
+    (source / "01.ipynb").write_text("{}")
+    assert collect(source, tmp_path / "submitted" / ME / "01", [], ME, 10**6)
+    assert (tmp_path / "submitted" / ME / "01" / "01.ipynb").read_text() == "{}"

@@ -104,8 +104,13 @@ class Grader:
         """name -> (state, reason, per-exercise scores, withheld) for each row of one assignment."""
         results, collected = {}, []
         for row in rows:
-            if collect(self.inbound / row.name, self.root / "submitted" / row.student / assignment,
-                       self.coursedir.ignore):
+            try:
+                newest = collect(self.inbound / row.name, self.root / "submitted" / row.student / assignment,
+                                 self.coursedir.ignore, row.student, self.limits.max_bytes)
+            except inbound.Refused as why:
+                results[row.name] = ("refused", str(why), None, False)
+                continue
+            if newest:
                 collected.append(row)
             else:
                 results[row.name] = ("superseded", "a later submission was already collected", None, False)
@@ -158,8 +163,11 @@ class Grader:
                 self.say(f"{row.name}: due date passed, full feedback released")
 
 
-def collect(source: Path, destination: Path, ignore) -> bool:
-    """Copy one inbound submission into submitted/ unless an equal or newer one is there; False if newer."""
+def collect(source: Path, destination: Path, ignore, student: str, max_bytes: int) -> bool:
+    """Copy one inbound submission into submitted/ unless an equal or newer one is there; False if newer.
+
+    Links are copied as links, never followed, and the copy is checked again: a student who swaps a file
+    for a link after the first check gets a refusal, not the file the link points to."""
     from nbgrader.utils import parse_utc
 
     here = destination / "timestamp.txt"
@@ -173,7 +181,13 @@ def collect(source: Path, destination: Path, ignore) -> bool:
     partial = destination.with_name(f".{destination.name}.collecting")
     shutil.rmtree(partial, ignore_errors=True)
     destination.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(source, partial, ignore=shutil.ignore_patterns(*ignore))
+    if source.is_symlink():
+        raise inbound.Refused("the submission is a link")
+    shutil.copytree(source, partial, symlinks=True, ignore=shutil.ignore_patterns(*ignore))
+    why = inbound.refusal(partial, None, max_bytes)
+    if why:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise inbound.Refused(why)
     if destination.exists():
         shutil.rmtree(destination)
     partial.rename(destination)

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+class Refused(Exception):
+    """A submission that must not be graded; the message is the reason the student reads."""
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str
@@ -47,12 +51,14 @@ def _owner(info: os.stat_result) -> str | None:
         return None
 
 
-def refusal(folder: Path, student: str, max_bytes: int) -> str | None:
-    """Why the submission folder must not be graded (None when it may): owner, links, special files, size."""
+def refusal(folder: Path, student: str | None, max_bytes: int) -> str | None:
+    """Why the submission folder must not be graded (None when it may): owner, links, special files, size.
+
+    With `student` None the owners are not checked (the service's own copy of a submission)."""
     info = os.lstat(folder)
     if not stat.S_ISDIR(info.st_mode):
         return "the submission is not a folder nbgrader's submit made"
-    if _owner(info) != student:
+    if student is not None and _owner(info) != student:
         return f"the submission names {student} but was handed in by {_owner(info) or info.st_uid}"
     total = 0
     for here, dirs, files in os.walk(folder):
@@ -64,7 +70,7 @@ def refusal(folder: Path, student: str, max_bytes: int) -> str | None:
                 return f"{relative} is a link: a submission may hold only files"
             if not (stat.S_ISREG(entry.st_mode) or stat.S_ISDIR(entry.st_mode)):
                 return f"{relative} is not a regular file"
-            if _owner(entry) != student:
+            if student is not None and _owner(entry) != student:
                 return f"{relative} does not belong to {student}"
             total += entry.st_size if stat.S_ISREG(entry.st_mode) else 0
     if total > max_bytes:
