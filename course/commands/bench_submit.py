@@ -132,10 +132,12 @@ def main(argv=None) -> int:
         print(f"{len(burst)} submissions of {args.assignment} within {args.window:.0f} s, submit to released "
               f"feedback: p50 {statistics.median(seconds):.1f} s, p95 {percentile(seconds, 0.95):.1f} s, "
               f"max {max(seconds):.1f} s on {os.cpu_count()} cores")
-        per_core = (max(seconds) - min(seconds) + args.window / len(burst)) * (os.cpu_count() or 1) / len(burst)
-        print(f"projection: about {per_core:.1f} core-seconds per submission here; Slurm workers (COURSE_CLUSTER=slurm) "
-              f"keep p95 near the idle figure while the workers outnumber the submissions per "
-              f"{max(1.0, per_core):.0f} s")
+        finished = max(r.finished for r in grader.queue.rows(state="graded") if r.student in burst)
+        cost = (finished - min(bench.submitted_at[u] for u in burst)) * (os.cpu_count() or 1) / len(burst)
+        print(f"projection for Slurm workers (COURSE_CLUSTER=slurm): at most {cost:.1f} core-seconds per "
+              f"submission here, so N one-core workers keep up with N / {cost:.1f} submissions a second "
+              f"({math.ceil(len(burst) / args.window * cost)} for this burst); then p95 nears the idle figure plus "
+              "the time Slurm takes to start a worker job")
     finally:
         bench.tear_down()
     return 0
