@@ -119,6 +119,7 @@ def make_app(grader, prefix: str):
 
         def states(self) -> list[dict]:
             user = self.current_user["name"]
+            grader.take_in()
             return [describe(row, grader.queue.position(row.name)) for row in grader.queue.rows(student=user)]
 
     class Page(Mine):

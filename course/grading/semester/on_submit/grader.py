@@ -51,11 +51,15 @@ class Grader:
             driver.client()
 
     # --- the round ----------------------------------------------------------------------------------
+    def take_in(self, now: float | None = None) -> None:
+        """Queue the new inbound submissions (the page calls it too: a round may be busy grading)."""
+        for name in self.queue.add(inbound.scan(self.inbound), now):
+            self.say(f"{name}: queued")
+
     def round(self, now: float | None = None) -> int:
         """Take in new submissions and grade what may be graded now; returns how many were graded."""
         now = time.time() if now is None else now
-        for name in self.queue.add(inbound.scan(self.inbound), now):
-            self.say(f"{name}: queued")
+        self.take_in(now)
         ready = []
         for row in self.queue.ready(self.limits.per_hour, now):
             why = self.refusal(row)
