@@ -121,8 +121,7 @@ def run_service(course: str, exchange: str, log: str, stall: str) -> None:
     """The child process: the real Grader, with an engine stand-in that stalls while the `stall` file exists."""
     from course.grading.semester.on_submit.grader import Grader
 
-    def grade(assignment, rows):
-        results = {}
+    def grade(assignment, rows, finish):
         for row in rows:
             with open(log, "a") as handle:
                 handle.write(f"start {row.name}\n")
@@ -130,8 +129,7 @@ def run_service(course: str, exchange: str, log: str, stall: str) -> None:
                 time.sleep(0.05)
             with open(log, "a") as handle:
                 handle.write(f"done {row.name}\n")
-            results[row.name] = ("graded", None, [], False)
-        return results
+            finish(row.name, "graded", None, [], False)
 
     grader = Grader(Path(course), Path(exchange), "test-course", grade=grade, say=lambda line: None)
     while True:
@@ -229,7 +227,7 @@ def test_a_grade_that_raises_is_retried_then_failed_with_the_reason(queue_course
 
     calls = []
 
-    def broken(assignment, rows):
+    def broken(assignment, rows, finish):
         calls.append(assignment)
         raise OSError("the gradebook is on a full disk")
 

@@ -68,24 +68,26 @@ class Grader:
                 self.say(f"{row.name}: refused ({why})")
             else:
                 ready.append(row)
-        graded = 0
+        graded = []
+
+        def finish(name: str, state: str, reason: str | None = None, scores: list | None = None,
+                   withheld: bool = False) -> None:
+            self.queue.finish(name, state, reason, scores, withheld)
+            graded.extend([name] if state == "graded" else [])
+            self.say(f"{name}: {state}{f' ({reason})' if reason else ''}")
+
         for assignment in dict.fromkeys(r.assignment for r in ready):
             rows = [r for r in ready if r.assignment == assignment]
             self.queue.start([r.name for r in rows], now)
             try:
-                results = self.grade(assignment, rows)
+                self.grade(assignment, rows, finish)
             except Exception as error:  # noqa: BLE001 (the queue must not stall: retried, then failed with the reason)
                 self.say(f"grading {assignment} failed: {type(error).__name__}: {error}")
                 self.queue.retry([r.name for r in rows], f"{type(error).__name__}: {error}", TRIES)
-                continue
-            for name, (state, reason, scores, withheld) in results.items():
-                self.queue.finish(name, state, reason, scores, withheld)
-                graded += state == "graded"
-                self.say(f"{name}: {state}{f' ({reason})' if reason else ''}")
         if time.monotonic() - self._due_checked > DUE_CHECK_S:
             self._due_checked = time.monotonic()
             self.release_due()
-        return graded
+        return len(graded)
 
     def refusal(self, row: Row) -> str | None:
         if not (self.root / "source" / row.assignment / f"{row.assignment}.ipynb").is_file():
@@ -104,34 +106,45 @@ class Grader:
             return {s.id for s in gradebook.students}
 
     # --- grading on the course's engine ---------------------------------------------------------------
-    def grade_on_engine(self, assignment: str, rows: list[Row]) -> dict:
-        """name -> (state, reason, per-exercise scores, withheld) for each row of one assignment."""
-        results, collected = {}, []
+    def grade_on_engine(self, assignment: str, rows: list[Row], finish: Callable) -> None:
+        """Collect, grade and release one assignment's rows, calling `finish` for each as soon as it is done.
+
+        Each student's feedback is released as soon as the engine has written their result, while the
+        workers go on grading the others."""
+        collected = {}
         for row in rows:
             try:
                 newest = collect(self.inbound / row.name, self.root / "submitted" / row.student / assignment,
                                  self.coursedir.ignore, row.student, self.limits.max_bytes)
             except inbound.Refused as why:
-                results[row.name] = ("refused", str(why), None, False)
+                finish(row.name, "refused", str(why))
                 continue
             if newest:
-                collected.append(row)
+                collected[row.student] = row
             else:
-                results[row.name] = ("superseded", "a later submission was already collected", None, False)
+                finish(row.name, "superseded", "a later submission was already collected")
         if not collected:
-            return results
-        report = driver.grade(self.root, [assignment], say=self.say)
+            return
+
+        def written(result: dict) -> None:
+            row = collected.pop(result["student"], None) if result["assignment"] == assignment else None
+            if row is not None:
+                self.released(assignment, row, finish)
+
+        report = driver.grade(self.root, [assignment], say=self.say, on_result=written)
         failed = {student: reason for a, student, reason in report.failed if a == assignment}
-        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
-        for row in collected:
+        for row in list(collected.values()):  # failed, or recorded unchanged by a run a kill interrupted
             if row.student in failed:
-                results[row.name] = ("failed", failed[row.student], None, False)
-                continue
-            problem = self.release_feedback(assignment, row.student)
-            scores, due = exercise_scores(self.coursedir.db_url, assignment, row.student)
-            results[row.name] = ("graded" if problem is None else "failed", problem, scores,
-                                 policy.hidden_until_due(self.config, due, now))
-        return results
+                finish(row.name, "failed", failed[row.student])
+            else:
+                self.released(assignment, row, finish)
+
+    def released(self, assignment: str, row: Row, finish: Callable) -> None:
+        problem = self.release_feedback(assignment, row.student)
+        scores, due = exercise_scores(self.coursedir.db_url, assignment, row.student)
+        now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+        finish(row.name, "graded" if problem is None else "failed", problem, scores,
+               policy.hidden_until_due(self.config, due, now))
 
     def api(self):
         if self._api is None:

@@ -136,7 +136,7 @@ class Queue:
         """Back to the queue after an error, or failed with it once `tries` attempts have raised."""
         with self._db() as db:
             db.executemany("UPDATE submissions SET state = CASE WHEN tries >= ? THEN 'failed' ELSE 'queued' END, "
-                           "reason = ? WHERE name = ?", [(tries, reason, n) for n in names])
+                           "reason = ? WHERE name = ? AND state = 'grading'", [(tries, reason, n) for n in names])
 
     def unwithhold(self, name: str) -> None:
         with self._db() as db:
