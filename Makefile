@@ -10,7 +10,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 STAMP := $(VENV)/.installed
 
 .PHONY: all system system-test install data release schedule extend demo autograde feedback grades collect-lms handout lab lint test bench bench-grading clean \
-	proxy roster hub report bench-report bench-hub
+	proxy roster hub report bench-report bench-hub bench-submit
 
 # The demo round runs in demo/, a course folder of its own (course/commands/demo.py): the instructor's
 # gradebook, submissions, feedback and grade files are never touched, even mid-semester.
@@ -143,6 +143,12 @@ bench-hub: install data
 	$(PY) -m course.commands.bench_hub
 
 # The report's similarity threshold on a generated class (recall, false pairs) and its timings at 500 students.
+# Feedback on submit (docs/hub.md): STUDENTS (30) submit ASSIGNMENT (01) within WINDOW seconds as throwaway Unix
+# accounts, through nbgrader's exchange; prints p50/p95 seconds from submit to released feedback (as root).
+bench-submit: install data
+	$(PY) -m course.commands.bench_submit $(if $(STUDENTS),--students $(STUDENTS)) \
+		$(if $(ASSIGNMENT),--assignment $(ASSIGNMENT)) $(if $(WINDOW),--window $(WINDOW))
+
 bench-report: install
 	$(PY) -m course.commands.bench_report
 

@@ -1,12 +1,13 @@
 """nbgrader settings for the course; every nbgrader command reads this file."""
 import os
 
-from nbconvert.preprocessors import ClearMetadataPreprocessor
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
                                     AssignLatePenalties,
                                     CheckCellMetadata,
                                     ClearOutput,
                                     DeduplicateIds,
+                                    GetGrades,
                                     IgnorePattern,
                                     LimitOutput,
                                     OverwriteCells,
@@ -17,6 +18,7 @@ from nbgrader.preprocessors import (
 from course.grading.engine import database
 from course.grading.run import recovery, sandbox, stderr
 from course.grading.semester import late
+from course.grading.semester.on_submit import policy as on_submit
 from course.grading.verdicts import catalogues, probe, probing, rubrics, submitted_outputs, trusted
 
 c = get_config()  # noqa: F821 (nbgrader provides it)
@@ -102,3 +104,13 @@ c.GenerateAssignment.create_assignment = True
 # Huge outputs (a print in a loop) are cut before they reach the gradebook and feedback.
 c.LimitOutput.max_lines = 200
 c.LimitOutput.max_traceback = 50
+
+# Feedback on submit (docs/hub.md): the hub's grading service grades each submission when it arrives and releases
+# its feedback. At most per_hour graded submissions per student and assignment in any hour (later ones wait);
+# larger submissions than max_bytes are refused. Hidden tests in feedback: "until_due" withholds their code and
+# messages until the student's due date has passed (the points always show), "points_only" withholds them
+# always, "everything" shows them always. This applies to the feedback the instructor generates as well.
+c.OnSubmit.per_hour = 5
+c.OnSubmit.max_bytes = 50 * 2**20
+c.WithholdHiddenTests.policy = "until_due"
+c.GenerateFeedback.preprocessors = [GetGrades, on_submit.WithholdHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from course.commands.hub import report_service
+from course.commands.hub import grading_service, report_service
 
 c = get_config()  # noqa: F821 (JupyterHub provides it)
 hub = json.loads(Path(os.environ["COURSE_HUB_SETTINGS"]).read_text())
@@ -63,3 +63,7 @@ c.Spawner.pre_spawn_hook = by_role
 # The class report (issue 25), in the Services menu of the instructor and the graders only.
 c.JupyterHub.services.append(report_service.service(hub, hub["report_port"]))
 c.JupyterHub.load_roles.append(report_service.role(hub))
+
+# Feedback on submit: the grading service, run as the instructor, at /services/grading/ (docs/hub.md).
+c.JupyterHub.services.append(grading_service.hub_service(hub))
+c.JupyterHub.load_roles.append(grading_service.hub_role(hub))
