@@ -116,8 +116,8 @@ lint: install
 	$(VENV)/bin/ruff check .
 
 # The notebooks run in fast mode under test, as in CI; `make test COURSE_FAST=0` runs them in full.
-# tests/ on two pytest-xdist workers: the grader's tests on one, the rest on the other in the time grading
-# leaves idle (tests/conftest.py); then the solution notebooks under nbval, whose cells must share one kernel.
+# tests/ on two pytest-xdist workers: the tests sharing the graded class and the servers on one, every other
+# file on whichever worker is free (tests/conftest.py); then the solution notebooks under nbval, whose cells must share one kernel.
 # pytest exits 5 when it collects nothing: that must fail loudly, not pass.
 COURSE_FAST ?= 1
 test: system-test install data proxy lint

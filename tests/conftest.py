@@ -21,21 +21,29 @@ ROOT = Path(__file__).resolve().parent.parent
 GRADING = ROOT / "tests" / "grading"
 
 
-def xdist_group(path: Path) -> str:
-    """The group a test runs in under `make test`'s two pytest-xdist workers (`--dist loadgroup`).
+# The session's graded class (tests/grading/conftest.py) and the real servers: built once, on one worker.
+SHARED = {"one_class", "local_demo_class", "graded_class", "report_course", "slurm_cluster", "postgres_server",
+          "postgres_url"}
 
-    The grader's tests share one graded class and the real servers, so they stay together on one worker;
-    every other file stays whole (a notebook's cells share one kernel) and runs on the other worker, in
-    the time the grading leaves idle.
+
+def xdist_group(path: Path, shared: bool = False) -> str:
+    """The group a test file runs in under `make test`'s two pytest-xdist workers (`--dist loadgroup`).
+
+    The grader's tests that share the graded class or the real servers stay together on one worker; every
+    other file stays whole (a notebook's cells share one kernel, a module its fixtures) and runs on
+    whichever worker is free, so the grader's own unit and catalogue tests run beside the graded class.
     """
     path = Path(path).resolve()
-    return "grading" if GRADING in path.parents else re.sub(r"\W", "_", str(path.relative_to(ROOT)))
+    return "grading" if shared and GRADING in path.parents else re.sub(r"\W", "_", str(path.relative_to(ROOT)))
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook turns the marks into groups
 def pytest_collection_modifyitems(config, items):
+    sharing = {item.path for item in items if SHARED & set(getattr(item, "fixturenames", ()))}
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item.path)))
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item.path, item.path in sharing)))
+
+
 _skipped_servers: list = []
 
 

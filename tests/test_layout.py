@@ -227,10 +227,33 @@ def test_the_graph_resolves_relative_and_function_level_imports():
     assert "course.grading.run.sandbox" in graph["course.grading.verdicts.trusted"]
 
 
-def test_the_grader_tests_share_one_xdist_group_and_other_files_keep_their_own():
+def test_the_grader_tests_sharing_the_graded_class_keep_one_xdist_group_and_other_files_their_own():
     from tests.conftest import xdist_group
 
-    assert xdist_group(ROOT / "tests/grading/run/test_hostile.py") == xdist_group(ROOT / "tests/grading/conftest.py")
-    assert xdist_group(ROOT / "tests/grading/engine/test_driver.py") == "grading"
+    assert xdist_group(ROOT / "tests/grading/engine/test_driver.py", shared=True) == "grading"
+    assert xdist_group(ROOT / "tests/grading/run/test_hostile.py", shared=True) == "grading"
+    assert xdist_group(ROOT / "tests/grading/run/test_hostile.py") not in ("grading", xdist_group(
+        ROOT / "tests/grading/run/test_nursery.py"))
     assert xdist_group(ROOT / "source/01_convolution/01_convolution.ipynb") == "source_01_convolution_01_convolution_ipynb"
+    assert xdist_group(ROOT / "tests/hub/test_semester.py", shared=True) != "grading"  # servers outside the grader
     assert xdist_group(ROOT / "tests/hub/test_semester.py") != xdist_group(ROOT / "tests/browser/test_browser.py")
+
+
+def test_collection_groups_a_file_by_whether_any_of_its_tests_uses_the_graded_class():
+    from tests import conftest
+
+    class Item:
+        def __init__(self, path, *fixtures):
+            self.path, self.fixturenames, self.marks = ROOT / path, fixtures, []
+
+        def add_marker(self, mark):
+            self.marks.append(mark.kwargs.get("name") or mark.args[0])
+
+    items = [Item("tests/grading/engine/test_driver.py", "tmp_path"),
+             Item("tests/grading/engine/test_driver.py", "graded_class"),
+             Item("tests/grading/run/test_hostile.py", "tmp_path"),
+             Item("tests/grading/run/test_nursery.py")]
+    conftest.pytest_collection_modifyitems(None, items)
+    groups = [item.marks[0] for item in items]
+    assert groups[:2] == ["grading", "grading"]  # the whole file, though one test alone uses the class
+    assert groups[2] not in ("grading", groups[3])
