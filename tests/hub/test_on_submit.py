@@ -8,6 +8,7 @@ read the service's page through JupyterHub's OAuth with their passwords, as a br
 from __future__ import annotations
 
 import datetime
+import os
 import re
 import secrets
 import shutil
@@ -25,6 +26,7 @@ pytestmark = [pytest.mark.hub]
 
 MODEL = "01_convolution"
 GRADED_WITHIN = 240  # s: the service's Dask workers may still be starting on a busy shared machine
+PER_HOUR, LIMIT = "COURSE_SUBMISSIONS_PER_HOUR", 2  # graded submissions per hour on this hub
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +34,13 @@ def submit_hub():
     if missing():
         pytest.skip(str(Unavailable(missing())))
     course_hub = CourseHub()
+    os.environ[PER_HOUR] = str(LIMIT)  # the hub's grading service reads it at start (nbgrader_config.py)
     try:
-        yield released(course_hub)
+        try:
+            released(course_hub)
+        finally:
+            os.environ.pop(PER_HOUR, None)
+        yield course_hub
     finally:
         course_hub.stop()
         course_hub.remove()
@@ -50,6 +57,13 @@ def released(course_hub: CourseHub) -> CourseHub:
         done = course_hub.nbgrader(*step)
         assert done.returncode == 0, f"nbgrader {step[0]}: {done.stdout}{done.stderr}"
     return course_hub
+
+
+def unix_names(hub: CourseHub) -> list[str]:
+    """The students' Unix and hub names: the first one's roster id is a student number, so hers is derived.
+
+    The exchange, the page and the logins know the Unix name; the gradebook and submitted/ the roster id."""
+    return [hub.unix.get(student, student) for student in hub.students]
 
 
 def _course_id(hub: CourseHub) -> str:
@@ -110,7 +124,7 @@ def wait_for(browser: Browser, done, what: str, timeout: float = GRADED_WITHIN) 
 def test_a_submission_is_graded_and_its_feedback_released_to_its_student_only(submit_hub, tmp_path):
     """Ada answers the first exercise and the written one; her first answer also tries to leave files on the
     machine: it runs (its points prove it), and the files do not appear (the sandbox)."""
-    ada, bob = submit_hub.students
+    ada, bob = unix_names(submit_hub)
     solved = solution_answers(submit_hub.layout.course / "source" / MODEL / f"{MODEL}.ipynb")
     markers = [Path(f"/tmp/on-submit-escaped-{secrets.token_hex(4)}"), submit_hub.layout.course / "escaped"]
     attempt = "".join(f"try:\n    open({str(m)!r}, 'w').write('out')\nexcept OSError:\n    pass\n" for m in markers)
@@ -150,48 +164,78 @@ def test_a_submission_is_graded_and_its_feedback_released_to_its_student_only(su
     assert not list((submit_hub.home(bob) / MODEL).glob("feedback/*/*.html")), "bob fetched feedback he never earned"
 
 
-def test_in_chromium_the_student_sees_her_points_and_feedback_without_any_instructor_step(submit_hub):
-    """The page as a student opens it: log in on the hub's form, straight on to the service (no server spawned)."""
+def open_as(playwright, hub: CourseHub, user: str):
+    """Chromium on the service's page, logged in on the hub's own form (no JupyterLab server is spawned)."""
+    chromium = launch_chromium(playwright)
+    page = chromium.new_page()
+    page.set_default_timeout(STEP_MS)
+    page.goto(f"{hub.base}/hub/login?next=%2Fservices%2Fgrading%2F")
+    page.locator("#username_input").fill(user)
+    page.locator("#password_input").fill(hub.password(user))
+    page.locator("#login_submit").click()
+    page.wait_for_url("**/services/grading/")
+    return chromium, page
+
+
+def newest_section(page) -> str:
+    return page.locator("section").first.inner_text()
+
+
+def test_in_chromium_the_student_sees_her_points_fixes_her_answer_and_sees_full_marks(submit_hub, tmp_path):
+    """Her first submission left convolution2d blank: its points, then the fixed one's full marks, no instructor step."""
     from playwright.sync_api import sync_playwright
 
-    ada = submit_hub.students[0]
+    ada = unix_names(submit_hub)[0]
     with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
+        chromium, page = open_as(playwright, submit_hub, ada)
         try:
-            page = chromium.new_page()
-            page.set_default_timeout(STEP_MS)
-            page.goto(f"{submit_hub.base}/hub/login?next=%2Fservices%2Fgrading%2F")
-            page.locator("#username_input").fill(ada)
-            page.locator("#password_input").fill(submit_hub.password(ada))
-            page.locator("#login_submit").click()
-            page.wait_for_url("**/services/grading/")
             text = page.locator("body").inner_text()
             assert f"Submissions of {ada}" in text and "graded" in text
-            assert re.search(r"test_by_hand\s+1 / 1", text) and re.search(r"averaging_kernel\s+waits for a person", text)
+            first = newest_section(page)
+            assert re.search(r"test_by_hand\s+1 / 1", first) and re.search(r"test_convolution2d\s+0 / [1-9]", first)
+            assert re.search(r"averaging_kernel\s+waits for a person", first)
             page.get_by_role("link", name="Feedback").click()
             page.wait_for_url(f"**/feedback/{MODEL}")
             feedback = page.locator("body").inner_text()
             assert "test_by_hand" in feedback and "hidden tests withheld" in feedback
             assert "BEGIN HIDDEN TESTS" not in feedback
+
+            hand_in(submit_hub, ada, solution_answers(submit_hub.layout.course / "source" / MODEL / f"{MODEL}.ipynb"),
+                    tmp_path)
+            states = wait_for(Browser(submit_hub, ada), lambda s: len([x for x in s if x["state"] == "graded"]) == 2,
+                              "the fixed submission was not graded")
+            fixed = [x for x in states if x["state"] == "graded"][-1]
+            autograded = [e for e in fixed["exercises"] if not e["waits_for_a_person"]]
+            assert autograded and all(e["score"] == e["max"] for e in autograded), fixed
+            page.goto(f"{submit_hub.base}/services/grading/")
+            second = newest_section(page)
+            assert f"Autograded points: {fixed['autograded']:g}" in second
+            assert re.search(r"test_convolution2d\s+([1-9]\d*) / \1", second), second
         finally:
             chromium.close()
+    student_nbgrader(submit_hub, ada, "fetch_feedback", MODEL)
+    newest = max((submit_hub.home(ada) / MODEL / "feedback").glob(f"*/{MODEL}.html"), key=lambda p: p.parent.name)
+    score = re.search(r"Score:\s*([\d.]+)", re.sub("<[^>]+>", "", newest.read_text()))
+    assert score and float(score.group(1)) == fixed["autograded"], "the fetched feedback is not the fixed one's"
 
 
 def test_the_instructors_own_collect_and_autograde_agree_and_skip_it(submit_hub):
     if not (submit_hub.layout.course / "submitted").exists():
         pytest.fail("the first test graded nothing")
-    ada = submit_hub.students[0]
     from course.grading.semester import pipeline
 
-    before = pipeline.cell_scores(submit_hub.layout.course, MODEL, ada)
-    collected = submit_hub.nbgrader("collect", "--update", MODEL, f"--Exchange.root={submit_hub.layout.exchange}")
+    before = pipeline.cell_scores(submit_hub.layout.course, MODEL, submit_hub.students[0])
+    # With the instructor's Jupyter settings, as formgrader's Collect runs (they collect under the roster id).
+    collected = submit_hub.as_user(submit_hub.instructor, "env", f"JUPYTER_CONFIG_PATH={submit_hub.layout.jupyter / 'instructor'}",
+                                   sys.executable, "-m", "nbgrader", "collect", "--update", MODEL,
+                                   cwd=submit_hub.layout.course, timeout=300)
     assert collected.returncode == 0, collected.stderr
     assert "No newer submission" in collected.stdout + collected.stderr
     graded = submit_hub.as_user(submit_hub.instructor, sys.executable, "-m", "course.grading.semester.pipeline", "autograde",
                          "--root", str(submit_hub.layout.course), "--assignment", MODEL, cwd=submit_hub.layout.course, timeout=600)
     assert graded.returncode == 0, graded.stdout + graded.stderr
     assert re.search(r"graded 0, skipped 1 \(unchanged\)", graded.stdout), graded.stdout
-    assert pipeline.cell_scores(submit_hub.layout.course, MODEL, ada) == before
+    assert pipeline.cell_scores(submit_hub.layout.course, MODEL, submit_hub.students[0]) == before
 
 
 def forge(hub: CourseHub, user: str, named: str, files: dict) -> str:
@@ -208,7 +252,7 @@ def forge(hub: CourseHub, user: str, named: str, files: dict) -> str:
 
 
 def test_the_service_grades_nobody_elses_work_and_reads_nothing_outside_the_submission(submit_hub):
-    ada, bob = submit_hub.students
+    ada, bob = unix_names(submit_hub)
     own = submit_hub.home(bob) / MODEL / f"{MODEL}.ipynb"
     secret = submit_hub.layout.course / "source" / MODEL / f"{MODEL}.ipynb"
     assert not submit_hub.can_read(bob, secret) and submit_hub.can_read(submit_hub.instructor, secret)
@@ -225,11 +269,12 @@ def test_the_service_grades_nobody_elses_work_and_reads_nothing_outside_the_subm
     assert len(forged_state) == 1 and f"handed in by {bob}" in forged_state[0]["reason"], names
     assert forged.split("+")[2] == forged_state[0]["submission"]
     assert linked.split("+")[2] == refused[0]["submission"]
-    assert not (submit_hub.layout.course / "submitted" / bob).exists(), "a refused submission was collected"
+    assert not (submit_hub.layout.course / "submitted" / submit_hub.students[1]).exists(), \
+        "a refused submission was collected"
 
 
 def test_after_the_due_date_the_hidden_tests_are_released(submit_hub):
-    ada = submit_hub.students[0]
+    ada = unix_names(submit_hub)[0]
     due = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)
     done = submit_hub.nbgrader("db", "assignment", "add", MODEL, f"--duedate={due:%Y-%m-%d %H:%M:%S} UTC")
     assert done.returncode == 0, done.stderr
@@ -238,3 +283,26 @@ def test_after_the_due_date_the_hidden_tests_are_released(submit_hub):
     student_nbgrader(submit_hub, ada, "fetch_feedback", MODEL)
     fetched = sorted((submit_hub.home(ada) / MODEL / "feedback").glob(f"*/{MODEL}.html"))
     assert "BEGIN HIDDEN TESTS" in re.sub("<[^>]+>", "", fetched[-1].read_text())
+
+
+def test_in_chromium_a_submission_over_the_hourly_limit_is_held_with_the_reason(submit_hub, tmp_path):
+    """Ada's third submission within the hour waits (the limit is LIMIT here); the page says until when and why.
+    The due date has passed (the test above), so the feedback she opens now shows the hidden tests."""
+    from playwright.sync_api import sync_playwright
+
+    ada = unix_names(submit_hub)[0]
+    hand_in(submit_hub, ada, solution_answers(submit_hub.layout.course / "source" / MODEL / f"{MODEL}.ipynb"),
+            tmp_path)
+    wait_for(Browser(submit_hub, ada), lambda s: any(x["state"] == "held" for x in s), "the third was not held",
+             timeout=60)
+    with sync_playwright() as playwright:
+        chromium, page = open_as(playwright, submit_hub, ada)
+        try:
+            held = newest_section(page)
+            assert re.search(r"held until \d{4}-\d\d-\d\d \d\d:\d\d UTC", held), held
+            assert f"{LIMIT} submissions of {MODEL} were graded within the last hour" in held
+            page.get_by_role("link", name="Feedback").click()
+            page.wait_for_url(f"**/feedback/{MODEL}")
+            assert "BEGIN HIDDEN TESTS" in page.locator("body").inner_text()
+        finally:
+            chromium.close()

@@ -23,6 +23,8 @@ from pathlib import Path
 
 NAME = "grading"
 ASSIGNMENT = re.compile(r"^[\w.-]+$")
+# Settings the course's nbgrader_config.py reads from the environment, passed on from `make hub`'s.
+PASSED_ON = ("COURSE_SUBMISSIONS_PER_HOUR", "COURSE_CELL_TIMEOUT")
 SHOWN = {"queued": "queued", "held": "held", "grading": "grading now", "graded": "graded",
          "refused": "refused", "superseded": "not graded", "failed": "could not be graded"}
 
@@ -40,6 +42,7 @@ def hub_service(hub: dict) -> dict:
                     "--exchange", str(exchange), "--course-id", manage.course_id(course),
                     "--roster-ids", json.dumps({unix: sid for sid, unix in hub.get("aliases", {}).items()})],
         "environment": {"PATH": hub["path"], "JUPYTER_CONFIG_PATH": str(Path(hub["jupyter"]) / "instructor"),
+                        **{name: os.environ[name] for name in PASSED_ON if name in os.environ},
                         **({"COURSE_FAST": "1"} if hub["fast"] else {})},
     }
 
@@ -142,7 +145,7 @@ def make_app(grader, prefix: str):
             if not ASSIGNMENT.match(assignment) or not any(r.assignment == assignment and r.state == "graded"
                                                            for r in grader.queue.rows(student=user)):
                 raise web.HTTPError(404)
-            path = grader.root / "feedback" / user / assignment / f"{assignment}.html"
+            path = grader.root / "feedback" / grader.roster_ids.get(user, user) / assignment / f"{assignment}.html"
             if not path.is_file():
                 raise web.HTTPError(404)
             self.set_header("Cache-Control", "no-store")

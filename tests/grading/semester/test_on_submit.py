@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import getpass
 import os
+import pwd
 import secrets
 import signal
 import subprocess
@@ -283,3 +284,22 @@ def test_a_student_whose_id_is_not_their_unix_name_is_collected_and_released_und
     assert released == [("2024001", ASSIGNMENTS[0])]
     assert (queue_course / "submitted" / "2024001" / ASSIGNMENTS[0] / f"{ASSIGNMENTS[0]}.ipynb").is_file()
     assert not (queue_course / "submitted" / ME).exists()
+
+
+def test_a_folder_dropped_under_a_students_name_by_another_is_refused_on_arrival_and_supersedes_nothing(queue_course):
+    if os.geteuid() != 0:
+        pytest.skip("handing a folder to another account needs root")
+    from course.grading.semester.on_submit.grader import Grader
+
+    exchange = queue_course.parent / "exchange"
+    own, forged = submit(exchange, ASSIGNMENTS[0]), submit(exchange, ASSIGNMENTS[0])  # the forged one is newer
+    nobody = pwd.getpwnam("nobody")
+    folder = exchange / "test-course" / "inbound" / forged
+    for path in [folder, *folder.rglob("*")]:
+        os.chown(path, nobody.pw_uid, nobody.pw_gid)
+    grader = Grader(queue_course, exchange, "test-course", say=lambda line: None,
+                    grade=lambda assignment, rows, finish: [finish(r.name, "graded") for r in rows])
+    grader.take_in()
+    assert {r.name: r.state for r in grader.queue.rows()} == {own: "queued", forged: "refused"}
+    grader.round()
+    assert {r.name: r.state for r in grader.queue.rows()} == {own: "graded", forged: "refused"}

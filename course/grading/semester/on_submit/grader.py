@@ -53,9 +53,20 @@ class Grader:
 
     # --- the round ----------------------------------------------------------------------------------
     def take_in(self, now: float | None = None) -> None:
-        """Queue the new inbound submissions (the page calls it too: a round may be busy grading)."""
-        for name in self.queue.add(inbound.scan(self.inbound), now):
-            self.say(f"{name}: queued")
+        """Queue the new inbound submissions (the page calls it too: a round may be busy grading).
+
+        What must not be graded is refused as it arrives, before it counts: a folder another student dropped
+        under someone's name must neither supersede their waiting submission nor be held by their hourly limit."""
+        added = set(self.queue.add(inbound.scan(self.inbound), now))
+        for row in self.queue.rows(state="queued"):
+            if row.name not in added:
+                continue
+            why = self.refusal(row)
+            if why:
+                self.queue.finish(row.name, "refused", why, now=now)
+                self.say(f"{row.name}: refused ({why})")
+            else:
+                self.say(f"{row.name}: queued")
 
     def round(self, now: float | None = None) -> int:
         """Take in new submissions and grade what may be graded now; returns how many were graded."""
