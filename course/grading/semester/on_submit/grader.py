@@ -59,27 +59,14 @@ class Grader:
         under someone's name must neither supersede their waiting submission nor be held by their hourly limit."""
         added = set(self.queue.add(inbound.scan(self.inbound), now))
         for row in self.queue.rows(state="queued"):
-            if row.name not in added:
-                continue
-            why = self.refusal(row)
-            if why:
-                self.queue.finish(row.name, "refused", why, now=now)
-                self.say(f"{row.name}: refused ({why})")
-            else:
+            if row.name in added and not self.refused(row, now):
                 self.say(f"{row.name}: queued")
 
     def round(self, now: float | None = None) -> int:
         """Take in new submissions and grade what may be graded now; returns how many were graded."""
         now = time.time() if now is None else now
         self.take_in(now)
-        ready = []
-        for row in self.queue.ready(self.limits.per_hour, now):
-            why = self.refusal(row)
-            if why:
-                self.queue.finish(row.name, "refused", why, now=now)
-                self.say(f"{row.name}: refused ({why})")
-            else:
-                ready.append(row)
+        ready = [row for row in self.queue.ready(self.limits.per_hour, now) if not self.refused(row, now)]
         graded = []
 
         def finish(name: str, state: str, reason: str | None = None, scores: list | None = None,
@@ -100,6 +87,14 @@ class Grader:
             self._due_checked = time.monotonic()
             self.release_due()
         return len(graded)
+
+    def refused(self, row: Row, now: float | None) -> bool:
+        """Mark `row` refused, with the reason, when it must not be graded (checked again just before grading)."""
+        why = self.refusal(row)
+        if why:
+            self.queue.finish(row.name, "refused", why, now=now)
+            self.say(f"{row.name}: refused ({why})")
+        return why is not None
 
     def refusal(self, row: Row) -> str | None:
         if not (self.root / "source" / row.assignment / f"{row.assignment}.ipynb").is_file():
